@@ -1,0 +1,186 @@
+// The studio backend: every service behind the one API table. Transports (Electron IPC,
+// the WebSocket server, tests) call `dispatch(method, args)` and subscribe to `events`;
+// nothing here knows which transport is in use.
+import { z } from 'zod'
+import {
+  API,
+  ApiError,
+  type ApiErrorData,
+  type MethodName,
+  type MethodOutput,
+  type StudioEvent,
+  type SystemInfo
+} from '../../shared/api'
+import { Emitter } from '../../shared/emitter'
+import { PROJECT_TEMPLATES } from '../../shared/project'
+import { ProjectStore } from './projectStore'
+import { SampleStore } from './sampleStore'
+import { AnnotationStore } from './annotationStore'
+import { JobManager, type JobKind } from './jobs/jobManager'
+import { ChildProcessWorkerHost, type WorkerHost } from './jobs/workerHost'
+import { builtinJobKinds } from './jobs/kinds'
+import { projectsHome } from './paths'
+
+export interface BackendOptions {
+  mode: SystemInfo['mode']
+  version: string
+  workerHost?: WorkerHost
+  /** Extra job kinds (the test-only worker). */
+  extraJobKinds?: JobKind<never>[]
+}
+
+interface ProjectContext {
+  dir: string
+  jobs: JobManager
+  samples: SampleStore
+  annotations: AnnotationStore
+  unsubscribe: () => void
+}
+
+type Handler<M extends MethodName> = (args: z.output<(typeof API)[M]['input']>) => Promise<MethodOutput<M>> | MethodOutput<M>
+
+export class StudioBackend {
+  readonly events = new Emitter<{ event: StudioEvent }>()
+  readonly projects = new ProjectStore()
+  private readonly kinds: Map<string, JobKind<never>>
+  private readonly host: WorkerHost
+  private context: ProjectContext | null = null
+  /** Managers of projects the user switched away from keep running their jobs. */
+  private readonly managers = new Map<string, JobManager>()
+
+  constructor(private readonly options: BackendOptions) {
+    this.host = options.workerHost ?? new ChildProcessWorkerHost()
+    this.kinds = new Map([...builtinJobKinds(), ...(options.extraJobKinds ?? [])].map((k) => [k.kind, k]))
+    this.projects.events.on('changed', (project) => this.emit({ type: 'project.changed', project }))
+  }
+
+  /** Validate the arguments against the API table, run the method, and turn any failure into ApiErrorData. */
+  async dispatch(method: string, args: unknown): Promise<{ ok: true; result: unknown } | { ok: false; error: ApiErrorData }> {
+    try {
+      if (!Object.hasOwn(API, method)) throw new ApiError({ code: 'not-found', message: `unknown method "${method}"` })
+      const name = method as MethodName
+      const parsed = API[name].input.safeParse(args ?? {})
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0]
+        const field = issue.path.join('.')
+        throw new ApiError({ code: 'validation', field, message: `${method}: ${field || 'arguments'}: ${issue.message}` })
+      }
+      const handler = this.handlers[name] as Handler<typeof name>
+      return { ok: true, result: await handler(parsed.data as never) }
+    } catch (error) {
+      if (error instanceof ApiError) return { ok: false, error: error.toData() }
+      const err = error as Error
+      return { ok: false, error: { code: 'internal', message: err?.message ?? String(error) } }
+    }
+  }
+
+  /** Typed call for in-process users (CLI, tests). Throws ApiError on failure. */
+  async call<M extends MethodName>(method: M, args: z.input<(typeof API)[M]['input']>): Promise<MethodOutput<M>> {
+    const response = await this.dispatch(method, args)
+    if (!response.ok) throw new ApiError(response.error)
+    return response.result as MethodOutput<M>
+  }
+
+  async shutdown(): Promise<void> {
+    for (const manager of this.managers.values()) manager.shutdown()
+  }
+
+  private emit(event: StudioEvent): void {
+    this.events.emit('event', event)
+  }
+
+  private requireContext(): ProjectContext {
+    this.projects.requireCurrent()
+    if (!this.context) throw new ApiError({ code: 'no-project', message: 'no project is open: create or open one first' })
+    return this.context
+  }
+
+  private async activate(dir: string): Promise<void> {
+    if (this.context?.dir === dir) return
+    this.context?.unsubscribe()
+    let jobs = this.managers.get(dir)
+    if (!jobs) {
+      jobs = new JobManager(dir, this.kinds, this.host)
+      await jobs.load()
+      this.managers.set(dir, jobs)
+    }
+    const annotations = new AnnotationStore(dir)
+    const offs = [
+      jobs.events.on('updated', (job) => {
+        this.emit({ type: 'job.updated', job })
+        if (job.kind === 'render-samples' && (job.state === 'succeeded' || job.artifacts.length % 8 === 0)) this.emit({ type: 'samples.changed' })
+      }),
+      jobs.events.on('removed', (id) => this.emit({ type: 'job.removed', id })),
+      jobs.events.on('log', ({ jobId, line }) => this.emit({ type: 'job.log', jobId, line })),
+      jobs.events.on('metrics', ({ jobId, point }) => this.emit({ type: 'job.metrics', jobId, point }))
+    ]
+    this.context = { dir, jobs, annotations, samples: new SampleStore(dir, annotations), unsubscribe: () => offs.forEach((off) => off()) }
+  }
+
+  private readonly handlers: { [M in MethodName]: Handler<M> } = {
+    'system.info': () => ({ version: this.options.version, mode: this.options.mode, platform: process.platform, projectsHome: projectsHome() }),
+
+    'project.templates': () => [...PROJECT_TEMPLATES],
+    'project.create': async (args) => {
+      const info = await this.projects.create(args)
+      await this.activate(info.dir)
+      return info
+    },
+    'project.open': async ({ dir }) => {
+      const info = await this.projects.open(dir)
+      await this.activate(info.dir)
+      return info
+    },
+    'project.close': () => {
+      this.context?.unsubscribe()
+      this.context = null
+      this.projects.close()
+      return null
+    },
+    'project.current': () => this.projects.current,
+    'project.recent': () => this.projects.recent(),
+    'project.update': (patch) => this.projects.update(patch),
+
+    'samples.list': () => this.requireContext().samples.list(),
+    'samples.get': ({ id }) => this.requireContext().samples.get(id),
+    'samples.generate': async ({ count, seedStart }) => {
+      const { project } = this.projects.requireCurrent()
+      return this.requireContext().jobs.start('render-samples', {
+        count,
+        seedStart,
+        size: project.settings.sampleSize,
+        modalities: project.modalities.map((m) => m.id),
+        generator: project.generator
+      })
+    },
+    'samples.delete': async ({ ids }) => {
+      const deleted = await this.requireContext().samples.delete(ids)
+      this.emit({ type: 'samples.changed' })
+      return { deleted }
+    },
+
+    'annotations.load': ({ sampleId }) => {
+      const { project } = this.projects.requireCurrent()
+      return this.requireContext().annotations.load(sampleId, project.classes)
+    },
+    'annotations.save': async (args) => {
+      const { project } = this.projects.requireCurrent()
+      const context = this.requireContext()
+      const sample = await context.samples.readSampleFile(args.sampleId)
+      const savedAt = await context.annotations.save({ ...args, classes: project.classes, expectedSize: { width: sample.width, height: sample.height } })
+      this.emit({ type: 'samples.changed' })
+      return { savedAt }
+    },
+
+    'jobs.list': () => this.requireContext().jobs.list(),
+    'jobs.start': ({ kind, params }) => this.requireContext().jobs.start(kind, params),
+    'jobs.cancel': ({ id }) => this.requireContext().jobs.cancel(id),
+    'jobs.resume': ({ id }) => this.requireContext().jobs.resume(id),
+    'jobs.remove': async ({ id }) => {
+      await this.requireContext().jobs.remove(id)
+      return null
+    },
+    'jobs.log': ({ id }) => this.requireContext().jobs.log(id),
+    'jobs.metrics': ({ id }) => this.requireContext().jobs.metrics(id)
+  }
+}

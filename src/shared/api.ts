@@ -1,0 +1,273 @@
+// The one typed contract between the renderer and the backend.
+//
+// Every method is named `namespace.method`, takes one object argument validated by zod at
+// the boundary (so errors name the field), and resolves to a typed result. The same table
+// is served over Electron IPC (preload → window.studio) and over WebSocket in browser
+// mode; the renderer cannot tell the two apart.
+import { z } from 'zod'
+import { ClassSchema, ProjectSettingsSchema, TEMPLATE_IDS, type ProjectFile, type ProjectTemplate } from './project'
+import type { JobInfo, JobLogLine, JobMetricPoint } from './jobs'
+
+/** Phantom marker for a method's result type; carries no runtime value. */
+function returns<T>(): T {
+  return undefined as T
+}
+
+// Identifiers that become file names. The project store confines paths again on top of this.
+export const SampleIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'sample ids are letters, digits, ".", "-" or "_"')
+
+export const API = {
+  'system.info': { input: z.object({}), output: returns<SystemInfo>() },
+
+  'project.templates': { input: z.object({}), output: returns<ProjectTemplate[]>() },
+  'project.create': {
+    input: z.object({
+      name: z.string().trim().min(1, 'a project needs a name').max(120),
+      template: z.enum(TEMPLATE_IDS),
+      /** Folder to create; defaults to <projects home>/<name>. Must be empty or absent. */
+      dir: z.string().min(1).optional()
+    }),
+    output: returns<ProjectInfo>()
+  },
+  'project.open': { input: z.object({ dir: z.string().min(1, 'give the project folder') }), output: returns<ProjectInfo>() },
+  'project.close': { input: z.object({}), output: returns<null>() },
+  'project.current': { input: z.object({}), output: returns<ProjectInfo | null>() },
+  'project.recent': { input: z.object({}), output: returns<RecentProject[]>() },
+  'project.update': {
+    input: z.object({
+      name: z.string().trim().min(1).max(120).optional(),
+      classes: z.array(ClassSchema).min(1).max(255).optional(),
+      settings: ProjectSettingsSchema.partial().optional()
+    }),
+    output: returns<ProjectInfo>()
+  },
+
+  'samples.list': { input: z.object({}), output: returns<SampleInfo[]>() },
+  'samples.get': { input: z.object({ id: SampleIdSchema }), output: returns<SampleInfo>() },
+  'samples.generate': {
+    input: z.object({
+      count: z.number().int().min(1).max(100_000),
+      seedStart: z.number().int().min(0).max(2 ** 31 - 1)
+    }),
+    output: returns<JobInfo>()
+  },
+  'samples.delete': { input: z.object({ ids: z.array(SampleIdSchema).min(1) }), output: returns<{ deleted: number }>() },
+
+  'annotations.load': {
+    input: z.object({ sampleId: SampleIdSchema }),
+    output: returns<{ width: number; height: number; labels: Uint8Array } | null>()
+  },
+  'annotations.save': {
+    input: z.object({
+      sampleId: SampleIdSchema,
+      width: z.number().int().min(1).max(16384),
+      height: z.number().int().min(1).max(16384),
+      labels: z.instanceof(Uint8Array),
+      status: z.enum(['in-progress', 'done']).optional()
+    }),
+    output: returns<{ savedAt: string }>()
+  },
+
+  'jobs.list': { input: z.object({}), output: returns<JobInfo[]>() },
+  'jobs.start': { input: z.object({ kind: z.string().min(1), params: z.unknown() }), output: returns<JobInfo>() },
+  'jobs.cancel': { input: z.object({ id: z.string().min(1) }), output: returns<JobInfo>() },
+  'jobs.resume': { input: z.object({ id: z.string().min(1) }), output: returns<JobInfo>() },
+  'jobs.remove': { input: z.object({ id: z.string().min(1) }), output: returns<null>() },
+  'jobs.log': { input: z.object({ id: z.string().min(1) }), output: returns<JobLogLine[]>() },
+  'jobs.metrics': { input: z.object({ id: z.string().min(1) }), output: returns<JobMetricPoint[]>() }
+} as const
+
+export type ApiTable = typeof API
+export type MethodName = keyof ApiTable
+export type MethodInput<M extends MethodName> = z.input<ApiTable[M]['input']>
+export type MethodOutput<M extends MethodName> = ApiTable[M]['output']
+export const METHOD_NAMES = Object.keys(API) as MethodName[]
+
+export interface SystemInfo {
+  version: string
+  mode: 'desktop' | 'browser'
+  platform: string
+  /** Where new projects go by default. */
+  projectsHome: string
+}
+
+export interface ProjectInfo {
+  dir: string
+  project: ProjectFile
+  /** Set when the file on disk was an older schema version (it is rewritten on the next save). */
+  migratedFrom: number | null
+}
+
+export interface RecentProject {
+  dir: string
+  name: string
+  openedAt: string
+  /** False when the folder or its twinlight.json has gone. */
+  available: boolean
+}
+
+export type AnnotationStatus = 'unlabeled' | 'in-progress' | 'done'
+
+export interface SampleInfo {
+  id: string
+  seed: number
+  width: number
+  height: number
+  modalities: string[]
+  status: AnnotationStatus
+  createdAt: string
+  /** Project-relative image paths, per modality. */
+  images: Record<string, string>
+}
+
+// ---------------------------------------------------------------------------------------
+// Events pushed from the backend.
+
+export type StudioEvent =
+  | { type: 'job.updated'; job: JobInfo }
+  | { type: 'job.removed'; id: string }
+  | { type: 'job.log'; jobId: string; line: JobLogLine }
+  | { type: 'job.metrics'; jobId: string; point: JobMetricPoint }
+  | { type: 'project.changed'; project: ProjectInfo | null }
+  | { type: 'samples.changed' }
+
+// ---------------------------------------------------------------------------------------
+// The client shape: `studio.project.create({...})`, built from the table so that a method
+// added above is available everywhere at once.
+
+type Namespaces = MethodName extends `${infer N}.${string}` ? N : never
+type MethodsOf<N extends string> = {
+  [M in MethodName as M extends `${N}.${infer F}` ? F : never]: (args: MethodInput<M>) => Promise<MethodOutput<M>>
+}
+
+export type StudioApi = { [N in Namespaces]: MethodsOf<N> } & {
+  events: { subscribe(listener: (event: StudioEvent) => void): () => void }
+  /** URL the renderer can put in <img src> for a project-relative file. */
+  assetUrl(path: string, version?: string | number): string
+  /** How this renderer talks to the backend. */
+  transport: 'ipc' | 'websocket'
+}
+
+/**
+ * What a transport provides: the preload's `window.studio` (IPC) and the WebSocket client
+ * both implement it, and `createStudioApi` turns either into the typed API. Responses
+ * travel as plain data (errors included), because Error subclasses do not survive
+ * contextBridge or JSON.
+ */
+export interface StudioBridge {
+  transport: 'ipc' | 'websocket'
+  invoke(method: MethodName, args: unknown): Promise<ApiResponse>
+  subscribe(listener: (event: StudioEvent) => void): () => void
+  assetUrl(path: string, version?: string | number): string
+}
+
+export type ApiResponse = { ok: true; result: unknown } | { ok: false; error: ApiErrorData }
+
+export function createStudioApi(bridge: StudioBridge): StudioApi {
+  const api: Record<string, Record<string, unknown>> = {}
+  for (const method of METHOD_NAMES) {
+    const [namespace, name] = method.split('.')
+    api[namespace] ??= {}
+    api[namespace][name] = async (args: unknown) => {
+      const response = await bridge.invoke(method, args ?? {})
+      if (!response.ok) throw new ApiError(response.error)
+      return response.result
+    }
+  }
+  return {
+    ...(api as unknown as Omit<StudioApi, 'events' | 'assetUrl' | 'transport'>),
+    events: { subscribe: (listener) => bridge.subscribe(listener) },
+    assetUrl: (path, version) => bridge.assetUrl(path, version),
+    transport: bridge.transport
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Errors cross the boundary as plain data.
+
+export interface ApiErrorData {
+  code: 'validation' | 'not-found' | 'conflict' | 'forbidden' | 'bad-input' | 'internal' | 'no-project'
+  message: string
+  /** For validation errors, the offending field, e.g. "classes.2.color". */
+  field?: string
+}
+
+export class ApiError extends Error {
+  readonly code: ApiErrorData['code']
+  readonly field?: string
+  constructor(data: ApiErrorData) {
+    super(data.message)
+    this.name = 'ApiError'
+    this.code = data.code
+    this.field = data.field
+  }
+  toData(): ApiErrorData {
+    return { code: this.code, message: this.message, ...(this.field ? { field: this.field } : {}) }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// WebSocket wire format. JSON, with binary values carried as {"$bytes": base64}.
+
+export type WireRequest = { id: number; method: string; args: unknown }
+export type WireMessage = ({ id: number } & ApiResponse) | { event: StudioEvent }
+
+export function toWire(value: unknown): unknown {
+  if (value instanceof Uint8Array) return { $bytes: bytesToBase64(value) }
+  if (Array.isArray(value)) return value.map(toWire)
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(value)) out[k] = toWire(v)
+    return out
+  }
+  return value
+}
+
+export function fromWire(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(fromWire)
+  if (value && typeof value === 'object') {
+    const record = value as Record<string, unknown>
+    if (typeof record.$bytes === 'string' && Object.keys(record).length === 1) return base64ToBytes(record.$bytes)
+    const out: Record<string, unknown> = {}
+    for (const [k, v] of Object.entries(record)) out[k] = fromWire(v)
+    return out
+  }
+  return value
+}
+
+const B64 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/'
+const B64_INDEX = new Uint8Array(128)
+for (let i = 0; i < B64.length; i++) B64_INDEX[B64.charCodeAt(i)] = i
+
+// Hand-rolled because neither Buffer (Node) nor btoa on large strings (browser) works on both sides.
+export function bytesToBase64(bytes: Uint8Array): string {
+  const parts: string[] = []
+  const chunk = 3 * 4096
+  for (let start = 0; start < bytes.length; start += chunk) {
+    let s = ''
+    const end = Math.min(bytes.length, start + chunk)
+    for (let i = start; i < end; i += 3) {
+      const n = (bytes[i] << 16) | ((i + 1 < end ? bytes[i + 1] : 0) << 8) | (i + 2 < end ? bytes[i + 2] : 0)
+      s += B64[(n >> 18) & 63] + B64[(n >> 12) & 63] + (i + 1 < end ? B64[(n >> 6) & 63] : '=') + (i + 2 < end ? B64[n & 63] : '=')
+    }
+    parts.push(s)
+  }
+  return parts.join('')
+}
+
+export function base64ToBytes(text: string): Uint8Array {
+  const clean = text.replace(/=+$/, '')
+  const out = new Uint8Array(Math.floor((clean.length * 3) / 4))
+  let o = 0
+  for (let i = 0; i < clean.length; i += 4) {
+    const n =
+      (B64_INDEX[clean.charCodeAt(i)] << 18) |
+      (B64_INDEX[clean.charCodeAt(i + 1)] << 12) |
+      ((i + 2 < clean.length ? B64_INDEX[clean.charCodeAt(i + 2)] : 0) << 6) |
+      (i + 3 < clean.length ? B64_INDEX[clean.charCodeAt(i + 3)] : 0)
+    out[o++] = (n >> 16) & 0xff
+    if (i + 2 < clean.length) out[o++] = (n >> 8) & 0xff
+    if (i + 3 < clean.length) out[o++] = n & 0xff
+  }
+  return out
+}
