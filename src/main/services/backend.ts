@@ -89,6 +89,16 @@ export class StudioBackend {
     this.events.emit('event', event)
   }
 
+  private lastSamplesChanged = 0
+
+  /** New samples stream in while a render job runs: tell the views at most once a second, and always at the end. */
+  private samplesChanged(final: boolean): void {
+    const now = Date.now()
+    if (!final && now - this.lastSamplesChanged < 1000) return
+    this.lastSamplesChanged = now
+    this.emit({ type: 'samples.changed' })
+  }
+
   private requireContext(): ProjectContext {
     this.projects.requireCurrent()
     if (!this.context) throw new ApiError({ code: 'no-project', message: 'no project is open: create or open one first' })
@@ -108,7 +118,7 @@ export class StudioBackend {
     const offs = [
       jobs.events.on('updated', (job) => {
         this.emit({ type: 'job.updated', job })
-        if (job.kind === 'render-samples' && (job.state === 'succeeded' || job.artifacts.length % 8 === 0)) this.emit({ type: 'samples.changed' })
+        if (job.kind === 'render-samples') this.samplesChanged(job.state !== 'running')
       }),
       jobs.events.on('removed', (id) => this.emit({ type: 'job.removed', id })),
       jobs.events.on('log', ({ jobId, line }) => this.emit({ type: 'job.log', jobId, line })),
