@@ -22,7 +22,7 @@ import { projectsHome, twinlightHome } from './paths'
 
 const RECENT_LIMIT = 12
 
-export interface ProjectStoreEvents extends Record<string, unknown> {
+export interface ProjectStoreEvents {
   changed: ProjectInfo | null
 }
 

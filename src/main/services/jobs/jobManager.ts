@@ -31,7 +31,7 @@ export interface JobKind<P = unknown> {
   maxOldSpaceMb?: number
 }
 
-export interface JobManagerEvents extends Record<string, unknown> {
+export interface JobManagerEvents {
   updated: JobInfo
   removed: string
   log: { jobId: string; line: JobLogLine }
