@@ -5,7 +5,7 @@
 // is served over Electron IPC (preload → window.studio) and over WebSocket in browser
 // mode; the renderer cannot tell the two apart.
 import { z } from 'zod'
-import { ClassSchema, ProjectSettingsSchema, TEMPLATE_IDS, type ProjectFile, type ProjectTemplate } from './project'
+import { ClassSchema, ProjectSettingsSchema, TEMPLATE_IDS, type GeneratorRef, type ProjectFile, type ProjectTemplate } from './project'
 import type { JobInfo, JobLogLine, JobMetricPoint } from './jobs'
 
 /** Phantom marker for a method's result type; carries no runtime value. */
@@ -13,8 +13,15 @@ function returns<T>(): T {
   return undefined as T
 }
 
+/** Binary payloads (masks, imported files): a Uint8Array over any buffer. */
+export const BytesSchema = z.custom<Uint8Array>((value) => value instanceof Uint8Array, 'expected bytes (a Uint8Array)')
+
 // Identifiers that become file names. The project store confines paths again on top of this.
 export const SampleIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'sample ids are letters, digits, ".", "-" or "_"')
+
+/** Mask interchange formats: index PNG (palette), uint8 H×W .npy, colour PNG (class colours). */
+export const MASK_FILE_FORMATS = ['png', 'npy', 'colour'] as const
+export type MaskFileFormat = (typeof MASK_FILE_FORMATS)[number]
 
 export const API = {
   'system.info': { input: z.object({}), output: returns<SystemInfo>() },
@@ -47,10 +54,16 @@ export const API = {
   'samples.generate': {
     input: z.object({
       count: z.number().int().min(1).max(100_000),
-      seedStart: z.number().int().min(0).max(2 ** 31 - 1)
+      seedStart: z.number().int().min(0).max(2 ** 31 - 1),
+      /** ψ for ONNX generators with a truncation input (default: the manifest's); ignored otherwise. */
+      truncation: z.number().min(0).max(2).optional(),
+      /** Samples per onnxruntime call (ONNX generators). Default 8. */
+      batchSize: z.number().int().min(1).max(64).optional()
     }),
     output: returns<JobInfo>()
   },
+  /** Everything the detail view shows: the sample, its generator, ψ, noise and latent statistics. */
+  'samples.detail': { input: z.object({ id: SampleIdSchema }), output: returns<SampleDetail>() },
   'samples.delete': { input: z.object({ ids: z.array(SampleIdSchema).min(1) }), output: returns<{ deleted: number }>() },
 
   'annotations.load': {
@@ -62,10 +75,68 @@ export const API = {
       sampleId: SampleIdSchema,
       width: z.number().int().min(1).max(16384),
       height: z.number().int().min(1).max(16384),
-      labels: z.instanceof(Uint8Array),
+      labels: BytesSchema,
       status: z.enum(['in-progress', 'done']).optional()
     }),
     output: returns<{ savedAt: string }>()
+  },
+  /**
+   * Decode a mask file another tool wrote (index PNG, uint8 .npy, or colour PNG with a
+   * colour → class table, the project's class colours by default) and validate it against
+   * the sample's size and the class set. Nothing is written: the editor loads the result.
+   */
+  'annotations.import': {
+    input: z.object({
+      sampleId: SampleIdSchema,
+      format: z.enum(MASK_FILE_FORMATS),
+      bytes: BytesSchema,
+      /** Colour masks: largest Euclidean RGB distance to a table colour (default 0, exact). */
+      tolerance: z.number().min(0).max(442).optional(),
+      table: z
+        .array(z.object({ color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colours are #rrggbb'), classId: z.number().int().min(0).max(255) }))
+        .min(1)
+        .optional()
+    }),
+    output: returns<{ width: number; height: number; labels: Uint8Array; unmapped: { color: string; count: number }[] }>()
+  },
+  /** The saved annotation of a sample as a file for other tools, with a file name for the download. */
+  'annotations.export': {
+    input: z.object({ sampleId: SampleIdSchema, format: z.enum(MASK_FILE_FORMATS) }),
+    output: returns<{ bytes: Uint8Array; fileName: string; mime: string }>()
+  },
+
+  /** The project's generator, the built-in and attached choices, and the execution providers. */
+  'models.generators': { input: z.object({}), output: returns<GeneratorsInfo>() },
+  /**
+   * Attach an ONNX generator + generator.json: copied into models/generators/, hashed,
+   * validated against the graph, then made the project's generator. Either the bytes (the
+   * browser's file picker) or paths on the machine the backend runs on (remote box).
+   * A damaged or mismatched file is refused and leaves the project as it was.
+   */
+  'models.attachGenerator': {
+    input: z.discriminatedUnion('source', [
+      z.object({
+        source: z.literal('upload'),
+        onnx: BytesSchema,
+        manifest: z.string().min(1, 'the generator.json is empty').max(4 * 1024 * 1024),
+        fileName: z.string().max(255).optional()
+      }),
+      z.object({ source: z.literal('path'), onnxPath: z.string().min(1, 'give the .onnx path'), manifestPath: z.string().min(1, 'give the generator.json path') })
+    ]),
+    output: returns<{ attached: AttachedGeneratorInfo; warnings: string[]; project: ProjectInfo }>()
+  },
+  /** Switch the project's generator to a built-in one or to a generator attached before. */
+  'models.useGenerator': {
+    input: z.discriminatedUnion('kind', [
+      z.object({ kind: z.literal('builtin'), id: z.enum(['renderer-face', 'renderer-ocular', 'demo']) }),
+      z.object({ kind: z.literal('attached'), path: z.string().min(1) })
+    ]),
+    output: returns<ProjectInfo>()
+  },
+  /** The onnxruntime execution provider, for this machine (not per project). */
+  'models.setExecutionProvider': {
+    input: z.object({ provider: z.enum(['cpu', 'auto', 'cuda', 'webgpu']) }),
+    output: returns<{ executionProvider: ExecutionProviderSetting; providers: ProviderAvailability[] }>()
   },
 
   'jobs.list': { input: z.object({}), output: returns<JobInfo[]>() },
@@ -107,6 +178,8 @@ export interface RecentProject {
 }
 
 export type AnnotationStatus = 'unlabeled' | 'in-progress' | 'done'
+/** What the Gallery shows per sample: its annotation status, or 'predicted' (a mask from the style interpreter, not painted). */
+export type SampleStatus = AnnotationStatus | 'predicted'
 
 export interface SampleInfo {
   id: string
@@ -114,10 +187,83 @@ export interface SampleInfo {
   width: number
   height: number
   modalities: string[]
-  status: AnnotationStatus
+  status: SampleStatus
   createdAt: string
   /** Project-relative image paths, per modality. */
   images: Record<string, string>
+}
+
+// ---------------------------------------------------------------------------------------
+// Generators (models.*) and sample details.
+
+export const EXECUTION_PROVIDER_SETTINGS = ['cpu', 'auto', 'cuda', 'webgpu'] as const
+/** 'cpu' (default), 'auto' (CUDA when installed, else CPU), or a named provider; a provider that fails to start falls back to CPU. */
+export type ExecutionProviderSetting = (typeof EXECUTION_PROVIDER_SETTINGS)[number]
+export type ExecutionProviderName = 'cpu' | 'cuda' | 'webgpu'
+
+export interface ProviderAvailability {
+  name: ExecutionProviderName
+  /** Offered by this installation (its library is there); not a promise that a device exists. */
+  available: boolean
+  note: string
+}
+
+/** A generator's manifest as the UI needs it (no weights). */
+export interface GeneratorSummary {
+  name: string
+  description: string | null
+  resolution: number
+  latentSize: number
+  latentPrior: 'normal' | 'renderer-params'
+  /** Default ψ, or null when the graph takes no truncation input. */
+  truncationDefault: number | null
+  noise: 'seed' | 'explicit' | 'none'
+  modalities: { id: string; channels: 1 | 3; range: [number, number]; resolution: number }[]
+  features: { name: string; channels: number; resolution: number }[]
+  featureChannels: number
+}
+
+export interface AttachedGeneratorInfo {
+  ref: Extract<GeneratorRef, { kind: 'onnx' }>
+  summary: GeneratorSummary
+  attachedAt: string
+  originalName: string | null
+}
+
+export interface BuiltinGeneratorInfo {
+  id: 'renderer-face' | 'renderer-ocular' | 'demo'
+  label: string
+  description: string
+}
+
+export interface GeneratorsInfo {
+  /** The project's generator; for ONNX, its summary (null with `error` when its files are unreadable). */
+  current: { ref: GeneratorRef; summary: GeneratorSummary | null; error: string | null }
+  builtins: BuiltinGeneratorInfo[]
+  attached: AttachedGeneratorInfo[]
+  providers: ProviderAvailability[]
+  executionProvider: ExecutionProviderSetting
+}
+
+export interface VectorStatsInfo {
+  size: number
+  mean: number
+  std: number
+  min: number
+  max: number
+}
+
+export interface SampleDetail {
+  sample: SampleInfo
+  generator: GeneratorRef
+  /** Manifest name of an ONNX generator ('Face renderer' / 'Ocular renderer' for the built-in one). */
+  generatorName: string
+  /** ONNX: whether the generator file is still there with the same hash (the sample can be rebuilt exactly). */
+  reproducible: boolean
+  truncation: number | null
+  /** ONNX samples: the latent; renderer samples: the renderer's parameter vector. */
+  latent: { prior: 'normal' | 'renderer-params'; sampler: string; stored: boolean; stats: VectorStatsInfo } | null
+  noise: { kind: 'seed' | 'explicit' | 'none' | 'renderer'; inputs: number }
 }
 
 // ---------------------------------------------------------------------------------------

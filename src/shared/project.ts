@@ -1,6 +1,7 @@
 // The project file `twinlight.json`: its schema, its templates and its migrations.
 // Pure (zod only): the renderer validates forms with the same schemas the backend enforces.
 import { z } from 'zod'
+import { FACE_CLASSES as FACE_RENDER_CLASSES, OCULAR_CLASSES as OCULAR_RENDER_CLASSES } from './faceClasses'
 
 export const PROJECT_SCHEMA_VERSION = 2
 export const PROJECT_FILE = 'twinlight.json'
@@ -27,8 +28,17 @@ export type ClassDef = z.infer<typeof ClassSchema>
 export const GeneratorRefSchema = z.discriminatedUnion('kind', [
   /** The built-in parametric renderer (src/main/engine/render). */
   z.object({ kind: z.literal('renderer'), mode: z.enum(['face', 'ocular']).default('face') }),
-  /** An ONNX generator copied into models/ with its manifest. */
-  z.object({ kind: z.literal('onnx'), path: z.string().min(1), sha256: z.string().regex(/^[0-9a-f]{64}$/) })
+  /**
+   * An ONNX generator copied into models/ with its manifest. `path` is project-relative,
+   * `sha256` the ONNX file's hash (a changed file is refused), `manifestPath` the
+   * generator.json (default: generator.json in the ONNX file's folder).
+   */
+  z.object({
+    kind: z.literal('onnx'),
+    path: z.string().min(1),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    manifestPath: z.string().min(1).optional()
+  })
 ])
 export type GeneratorRef = z.infer<typeof GeneratorRefSchema>
 
@@ -79,25 +89,10 @@ export interface ProjectTemplate {
   generator: GeneratorRef
 }
 
-const FACE_CLASSES: ClassDef[] = [
-  { id: 0, name: 'background', color: '#000000' },
-  { id: 1, name: 'skin', color: '#e0a98a' },
-  { id: 2, name: 'hair', color: '#6b3f1d' },
-  { id: 3, name: 'brows', color: '#3a2412' },
-  { id: 4, name: 'eye whites', color: '#f4f4f4' },
-  { id: 5, name: 'iris', color: '#3b7dd8' },
-  { id: 6, name: 'pupil', color: '#7c3aed' },
-  { id: 7, name: 'nose', color: '#f59e0b' },
-  { id: 8, name: 'lips', color: '#e11d48' },
-  { id: 9, name: 'mouth interior', color: '#14b8a6' }
-]
-
-const OCULAR_CLASSES: ClassDef[] = [
-  { id: 0, name: 'background', color: '#000000' },
-  { id: 1, name: 'sclera', color: '#f4f4f4' },
-  { id: 2, name: 'iris', color: '#3b7dd8' },
-  { id: 3, name: 'pupil', color: '#7c3aed' }
-]
+// The face templates use the renderer's class ids: 0–9 are the 10-class face parsing set
+// (the renderer's ears and glasses, 10 and 11, become skin in those projects).
+const FACE_CLASSES: ClassDef[] = FACE_RENDER_CLASSES.slice(0, 10).map((c) => ({ ...c }))
+const OCULAR_CLASSES: ClassDef[] = OCULAR_RENDER_CLASSES.map((c) => ({ ...c }))
 
 const RGB: Modality = { id: 'rgb', label: 'RGB', channels: 3 }
 const NIR: Modality = { id: 'nir', label: 'Near infrared', channels: 1 }

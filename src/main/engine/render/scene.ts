@@ -1,0 +1,2646 @@
+// The face model's geometry and shading, evaluated one point at a time.
+//
+// Geometry (head units: the skull is about 0.9 wide and 1.3 high from its centre; +x image
+// right, +y down, +z towards the camera, orthographic camera looking down -z):
+//   head   a "star ellipsoid": the ellipsoid (A·k, B·k, C) where k(θ) is a per-person table
+//          over the polar angle θ in the frontal plane (indexed by a cheap pseudo-angle) that
+//          carves jaw and chin out of the skull and squares the cranium a little. Rays are
+//          intersected analytically (a quadratic, re-solved with k at the hit's angle), normals
+//          come from the implicit function's gradient.
+//   relief face features are heights over that surface: broad bumps (brow ridge, sockets,
+//          cheekbones, muzzle, chin) perturb normals and depth; the nose is a height field
+//          traced with a short parallax march, so it shifts and occludes the cheek under yaw.
+//   paint  eyes, brows, lips, mouth are analytic 2-D shapes on the surface's frontal
+//          coordinates, so turning the head moves and foreshortens them with the surface.
+//   hair   a second star ellipsoid around the skull (its k table gives volume, curtain length,
+//          waves and curls); a presence function (hairline, face window, length) decides where
+//          the shell holds hair; its inner back wall is the hair seen behind the neck.
+//   ears   planes hinged on the skull sides; glasses a frame plane plus two temple bars; neck
+//          a vertical cylinder and shoulders a sheet in camera space (the head turns on them).
+// Every call to sample() returns an internal part id (mapped to mask classes by PART_TO_*) and
+// leaves the shaded values for all modalities in fields: linear RGB, NIR, sketch fill and edge
+// tones, and camera-space depth. Textures are value noise over an integer-hashed lattice; only
+// plain float arithmetic, Math.sqrt/exp/atan2/sin/cos/log, no Math.pow, no Date, no Math.random.
+//
+// Performance notes: the hot path passes doubles through fields and typed arrays rather than
+// call arguments (V8 boxes doubles passed to functions it does not inline), shapes are classes
+// so every object keeps one hidden class, and sample() skips the hair shell where a cheap,
+// conservative test proves the ray is deep inside the face window.
+import type { FaceParams, HairStyle } from './params'
+import type { RenderMode } from './classes'
+
+/** Internal part ids: finer than classes, so edges between sub-parts get antialiased too. */
+export const PART = {
+  BACKGROUND: 0,
+  SKIN: 1,
+  NECK: 2,
+  EAR: 3,
+  HAIR: 4,
+  HAIR_INNER: 5,
+  BROW: 6,
+  SCLERA: 7,
+  IRIS: 8,
+  PUPIL: 9,
+  NOSE: 10,
+  NOSTRIL: 11,
+  LIP_UPPER: 12,
+  LIP_LOWER: 13,
+  MOUTH: 14,
+  TEETH: 15,
+  FRAME: 16,
+  CLOTH: 17,
+  CHEST: 18
+} as const
+export const PART_COUNT = 19
+
+/** Part id → FACE_CLASSES id. */
+export const PART_TO_FACE = Uint8Array.from([0, 1, 1, 10, 2, 2, 3, 4, 5, 6, 7, 7, 8, 8, 9, 9, 11, 0, 1])
+/** Part id → OCULAR_CLASSES id. */
+export const PART_TO_OCULAR = Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1, 2, 3, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+
+const TAU = Math.PI * 2
+const HL_N = 1024
+const HL_RANGE = 1.6
+const HL_SCALE = (HL_N - 1) / (2 * HL_RANGE)
+const TABLE = 256
+
+// ---- value noise over a fixed hashed lattice (computed once; bit-exact integer hashing) ----
+const NOISE_BITS = 8
+const NOISE_N = 1 << NOISE_BITS
+const NOISE_MASK = NOISE_N - 1
+
+/** Integer hash of a lattice point and a seed, uniform in [0, 1). */
+export function hash2(ix: number, iy: number, seed: number): number {
+  let h = Math.imul(ix, 0x27d4eb2d) ^ Math.imul(iy, 0x165667b1) ^ seed
+  h = Math.imul(h ^ (h >>> 15), 0x85ebca6b)
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35)
+  h ^= h >>> 16
+  return (h >>> 0) / 4294967296
+}
+
+const LATTICE = (() => {
+  const t = new Float64Array(NOISE_N * NOISE_N)
+  for (let y = 0; y < NOISE_N; y++) for (let x = 0; x < NOISE_N; x++) t[y * NOISE_N + x] = hash2(x, y, 0x2b7e1516)
+  return t
+})()
+
+/**
+ * Smooth 2-D value noise in [0, 1), period 256. seed shifts the lattice (callers pass small
+ * integers derived from the person's texture seed).
+ */
+function vnoise2(x: number, y: number, seed: number): number {
+  const fx0 = Math.floor(x)
+  const fy0 = Math.floor(y)
+  const tx = x - fx0
+  const ty = y - fy0
+  const ix = ((fx0 | 0) + seed) & NOISE_MASK
+  const iy = ((fy0 | 0) + (seed >> 8)) & NOISE_MASK
+  const ix1 = (ix + 1) & NOISE_MASK
+  const row0 = iy << NOISE_BITS
+  const row1 = ((iy + 1) & NOISE_MASK) << NOISE_BITS
+  const sx = tx * tx * (3 - 2 * tx)
+  const sy = ty * ty * (3 - 2 * ty)
+  const a = LATTICE[row0 + ix]
+  const b = LATTICE[row0 + ix1]
+  const c = LATTICE[row1 + ix]
+  const d = LATTICE[row1 + ix1]
+  const top = a + (b - a) * sx
+  return top + (c + (d - c) * sx - top) * sy
+}
+
+/** Smooth 1-D value noise in [0, 1). */
+function vnoise1(x: number, seed: number): number {
+  const f0 = Math.floor(x)
+  const t = x - f0
+  const i = ((f0 | 0) + seed) & 0xffff
+  const s = t * t * (3 - 2 * t)
+  const a = LATTICE[i]
+  const b = LATTICE[(i + 1) & 0xffff]
+  return a + (b - a) * s
+}
+
+/**
+ * Pseudo-angle ("diamond angle") of (x, y) in [0, 4): monotonic in the true polar angle,
+ * one division instead of an atan2. 0 at +x, 1 at +y, 2 at −x, 3 at −y.
+ */
+function diamond(x: number, y: number): number {
+  if (y >= 0) return x >= 0 ? (x + y > 0 ? y / (x + y) : 0) : 1 - x / (y - x)
+  return x < 0 ? 2 - y / (-x - y) : 3 + x / (x - y)
+}
+
+/** Unit direction of pseudo-angle p. */
+function diamondDir(p: number): [number, number] {
+  let x: number
+  let y: number
+  if (p < 1) {
+    x = 1 - p
+    y = p
+  } else if (p < 2) {
+    x = -(p - 1)
+    y = 2 - p
+  } else if (p < 3) {
+    x = -(3 - p)
+    y = -(p - 2)
+  } else {
+    x = p - 3
+    y = -(4 - p)
+  }
+  const l = Math.sqrt(x * x + y * y)
+  return [x / l, y / l]
+}
+
+const sq = (x: number): number => x * x
+const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x)
+const lerp = (a: number, b: number, t: number): number => a + (b - a) * t
+function smoothstep(a: number, b: number, x: number): number {
+  const t = clamp01((x - a) / (b - a))
+  return t * t * (3 - 2 * t)
+}
+/** exp/log power for positive bases, only used while building tables. */
+const powp = (x: number, e: number): number => (x <= 0 ? 0 : Math.exp(e * Math.log(x)))
+
+type Rgb = [number, number, number]
+const sq3 = (c: Rgb): Rgb => [c[0] * c[0], c[1] * c[1], c[2] * c[2]]
+const mix3 = (a: Rgb, b: Rgb, t: number): Rgb => [lerp(a[0], b[0], t), lerp(a[1], b[1], t), lerp(a[2], b[2], t)]
+
+function hslToRgb(h: number, s: number, l: number): Rgb {
+  const f = (n: number): number => {
+    const k = (n + h * 12) % 12
+    const a = s * Math.min(l, 1 - l)
+    return l - a * Math.max(-1, Math.min(k - 3, 9 - k, 1))
+  }
+  return [f(0), f(8), f(4)]
+}
+
+/**
+ * Radius table k of a star-shaped outline in normalised coordinates (X, Y), indexed by the
+ * pseudo-angle: for each of TABLE directions, the largest r with inside(r·dir), by bisection.
+ * Also dk/dθ (true angle), for normals.
+ */
+function starTable(inside: (x: number, y: number) => boolean, rMax: number): [Float64Array, Float64Array] {
+  const k = new Float64Array(TABLE)
+  let prev = -1
+  for (let i = 0; i < TABLE; i++) {
+    const c = TABLE_DIR[2 * i]
+    const s = TABLE_DIR[2 * i + 1]
+    let lo = 0
+    let hi = rMax
+    let iterations = 18
+    // warm start: the outline is continuous, so bracket around the previous direction's radius
+    if (prev > 0) {
+      const a = prev * 0.9
+      const b = Math.min(rMax, prev * 1.1)
+      if (inside(a * c, a * s) && !inside(b * c, b * s)) {
+        lo = a
+        hi = b
+        iterations = 11
+      }
+    }
+    for (let it = 0; it < iterations; it++) {
+      const mid = 0.5 * (lo + hi)
+      if (inside(mid * c, mid * s)) lo = mid
+      else hi = mid
+    }
+    k[i] = lo
+    prev = lo
+  }
+  // Light smoothing so normals have no kinks from the bisection.
+  const tmp = new Float64Array(TABLE)
+  for (let pass = 0; pass < 2; pass++) {
+    for (let i = 0; i < TABLE; i++) {
+      tmp[i] = 0.25 * k[(i + TABLE - 1) % TABLE] + 0.5 * k[i] + 0.25 * k[(i + 1) % TABLE]
+    }
+    k.set(tmp)
+  }
+  return [k, tableDerivative(k, TABLE_THETA)]
+}
+
+/** dk/dθ of a pseudo-angle table by central differences in the true angle. */
+function tableDerivative(k: Float64Array, theta: Float64Array): Float64Array {
+  const dk = new Float64Array(TABLE)
+  for (let i = 0; i < TABLE; i++) {
+    const a = (i + TABLE - 1) % TABLE
+    const b = (i + 1) % TABLE
+    let dth = theta[b] - theta[a]
+    if (dth < 0) dth += TAU
+    dk[i] = (k[b] - k[a]) / dth
+  }
+  return dk
+}
+
+/** Unit directions (x, y interleaved) and true angles of the table's entries. */
+const TABLE_DIR = new Float64Array(2 * TABLE)
+const TABLE_THETA = new Float64Array(TABLE)
+for (let i = 0; i < TABLE; i++) {
+  const [c, s] = diamondDir((4 * i) / TABLE)
+  TABLE_DIR[2 * i] = c
+  TABLE_DIR[2 * i + 1] = s
+  TABLE_THETA[i] = Math.atan2(s, c)
+}
+
+/** A star ellipsoid (A·k(θ), B·k(θ), C) centred at (0, 0, cz), intersected analytically. */
+class Star {
+  readonly ia2: number
+  readonly ib2: number
+  readonly ic2: number
+  /** Largest k in the table: the first solve uses this bounding ellipsoid. */
+  readonly kMax: number
+  readonly ia: number
+  readonly ib: number
+  axy = 0
+  az = 0
+  // results of hit()/exit(): ray parameter, point (relative to the centre), k and dk/dθ there
+  t = 0
+  px = 0
+  py = 0
+  pz = 0
+  k = 1
+  kd = 0
+
+  constructor(
+    readonly a: number,
+    readonly b: number,
+    readonly c: number,
+    readonly cz: number,
+    readonly tab: Float64Array,
+    readonly dtab: Float64Array,
+    readonly ray: Float64Array
+  ) {
+    this.ia2 = 1 / (a * a)
+    this.ib2 = 1 / (b * b)
+    this.ic2 = 1 / (c * c)
+    this.ia = 1 / a
+    this.ib = 1 / b
+    let m = 0
+    for (let i = 0; i < tab.length; i++) m = Math.max(m, tab[i])
+    this.kMax = m
+  }
+
+  dx = 0
+  dy = 0
+  dz = -1
+  /** Entry into the bounding ellipsoid, set by boundEntry() (−Infinity on a miss). */
+  tb = 0
+
+  setDirection(dx: number, dy: number, dz: number): void {
+    this.dx = dx
+    this.dy = dy
+    this.dz = dz
+    this.axy = dx * dx * this.ia2 + dy * dy * this.ib2
+    this.az = dz * dz * this.ic2
+  }
+
+  lookup(x: number, y: number): void {
+    const u = diamond(x * this.ia, y * this.ib) * (TABLE / 4)
+    const i = u | 0
+    const f = u - i
+    const i0 = i % TABLE
+    const i1 = (i + 1) % TABLE
+    this.k = this.tab[i0] + (this.tab[i1] - this.tab[i0]) * f
+    this.kd = this.dtab[i0] + (this.dtab[i1] - this.dtab[i0]) * f
+  }
+
+  /**
+   * Nearest (front) or farthest (back) intersection of the ray whose origin is in ray[0..2]
+   * (a typed array: double arguments would be boxed on every call); false on a miss.
+   */
+  intersect(back: boolean): boolean {
+    const ray = this.ray
+    const ox = ray[0]
+    const oy = ray[1]
+    const oz = ray[2] - this.cz
+    const dx = this.dx
+    const dy = this.dy
+    const dz = this.dz
+    const bxy = ox * dx * this.ia2 + oy * dy * this.ib2
+    const bz = oz * dz * this.ic2
+    const cxy = ox * ox * this.ia2 + oy * oy * this.ib2
+    const cz = oz * oz * this.ic2
+    let k = this.kMax
+    let ik2 = 1 / (k * k)
+    let t = 0
+    for (let it = 0; it < 2; it++) {
+      const qa = this.axy * ik2 + this.az
+      const qb = 2 * (bxy * ik2 + bz)
+      const qc = cxy * ik2 + cz - 1
+      const disc = qb * qb - 4 * qa * qc
+      if (disc < 0) return false
+      const sd = Math.sqrt(disc)
+      t = back ? (-qb + sd) / (2 * qa) : (-qb - sd) / (2 * qa)
+      this.lookup(ox + t * dx, oy + t * dy)
+      // converged when the table gives the radius just used (always, where k is flat)
+      if (this.k === k) break
+      k = this.k
+      ik2 = 1 / (k * k)
+    }
+    this.t = t
+    this.px = ox + t * dx
+    this.py = oy + t * dy
+    this.pz = oz + t * dz
+    return true
+  }
+
+  /** Entry parameter into the bounding ellipsoid (k = kMax) into tb; −Infinity on a miss. */
+  boundEntry(): void {
+    const ray = this.ray
+    const ox = ray[0]
+    const oy = ray[1]
+    const oz = ray[2] - this.cz
+    const dx = this.dx
+    const dy = this.dy
+    const dz = this.dz
+    const ik2 = 1 / (this.kMax * this.kMax)
+    const qa = this.axy * ik2 + this.az
+    const qb = 2 * ((ox * dx * this.ia2 + oy * dy * this.ib2) * ik2 + oz * dz * this.ic2)
+    const qc = (ox * ox * this.ia2 + oy * oy * this.ib2) * ik2 + oz * oz * this.ic2 - 1
+    const disc = qb * qb - 4 * qa * qc
+    this.tb = disc < 0 ? -Infinity : (-qb - Math.sqrt(disc)) / (2 * qa)
+  }
+
+  /** Outward unit normal at the last hit (relative to the shape), into out[0..2]. */
+  normal(out: Float64Array): void {
+    const X = this.px / this.a
+    const Y = this.py / this.b
+    const k = this.k
+    const r = this.kd / k
+    const ik2 = 1 / (k * k)
+    const nx = ((X + Y * r) * ik2) / this.a
+    const ny = ((Y - X * r) * ik2) / this.b
+    const nz = this.pz * this.ic2
+    const inv = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz)
+    out[0] = nx * inv
+    out[1] = ny * inv
+    out[2] = nz * inv
+  }
+}
+
+type HairValues = {
+  tTop: number
+  tSide: number
+  curtainEnd: number
+  flare: number
+  hl0: number
+  hlCurve: number
+  sideburnY: number
+  sideX: number
+  topCut: number
+  lenFront: number
+  lenFrontSide: number
+  lenSide: number
+  lenBack: number
+  jag: number
+  fringeJag: number
+  /** Side part sweeps the hair over the forehead on the larger side. */
+  sweep: number
+  /** The face window widens by this much towards the bottom. */
+  sideFlare: number
+  buzz: boolean
+}
+
+/**
+ * Hair style geometry (normalised head coordinates). A class, not object literals, so every
+ * instance shares one hidden class and the hot per-pixel code stays monomorphic.
+ */
+class HairConfig {
+  readonly tTop: number
+  readonly tSide: number
+  readonly curtainEnd: number
+  readonly flare: number
+  readonly hl0: number
+  readonly hlCurve: number
+  readonly sideburnY: number
+  readonly sideX: number
+  readonly topCut: number
+  readonly lenFront: number
+  readonly lenFrontSide: number
+  readonly lenSide: number
+  readonly lenBack: number
+  readonly jag: number
+  readonly fringeJag: number
+  readonly sweep: number
+  readonly sideFlare: number
+  readonly buzz: boolean
+  constructor(v: HairValues) {
+    this.tTop = v.tTop
+    this.tSide = v.tSide
+    this.curtainEnd = v.curtainEnd
+    this.flare = v.flare
+    this.hl0 = v.hl0
+    this.hlCurve = v.hlCurve
+    this.sideburnY = v.sideburnY
+    this.sideX = v.sideX
+    this.topCut = v.topCut
+    this.lenFront = v.lenFront
+    this.lenFrontSide = v.lenFrontSide
+    this.lenSide = v.lenSide
+    this.lenBack = v.lenBack
+    this.jag = v.jag
+    this.fringeJag = v.fringeJag
+    this.sweep = v.sweep
+    this.sideFlare = v.sideFlare
+    this.buzz = v.buzz
+  }
+}
+
+function hairConfig(style: HairStyle, p: FaceParams['identity']): HairConfig | null {
+  const v = hairValues(style, p)
+  return v ? new HairConfig(v) : null
+}
+
+function hairValues(style: HairStyle, p: FaceParams['identity']): HairValues | null {
+  const vol = Math.max(p.hairVolume, 1.2 * (p.hairWave - 0.5))
+  const len = p.hairLength
+  const hl0 = -0.56 - 0.17 * p.hairline
+  const base: HairValues = {
+    tTop: 0.06,
+    tSide: 0.04,
+    curtainEnd: 0,
+    flare: 0,
+    hl0,
+    hlCurve: 0.16,
+    sideburnY: 0.08,
+    sideX: 9,
+    topCut: -9,
+    lenFront: 9,
+    lenFrontSide: 0.1,
+    lenSide: -0.1,
+    lenBack: 0.45,
+    jag: 0.02,
+    fringeJag: 0,
+    sweep: 0,
+    sideFlare: 0,
+    buzz: false
+  }
+  switch (style) {
+    case 'bald':
+      if (len < 0.45) return null
+      return { ...base, tTop: 0.03, tSide: 0.035, topCut: -0.4 + 0.12 * len, sideburnY: 0.02, lenSide: 0.02, lenFrontSide: -2, lenFront: -2, lenBack: 0.42, jag: 0.02, buzz: true }
+    case 'buzz':
+      return { ...base, tTop: 0.025, tSide: 0.022, sideburnY: 0.04, lenFrontSide: 0.04, lenSide: -0.12, lenBack: 0.42, jag: 0.01, buzz: true }
+    case 'short':
+      return {
+        ...base,
+        tTop: 0.07 + 0.17 * vol,
+        tSide: 0.04 + 0.05 * vol,
+        sideburnY: 0.05 + 0.1 * len,
+        lenFrontSide: 0.06 + 0.12 * len,
+        lenSide: -0.1 + 0.22 * len,
+        lenBack: 0.4 + 0.3 * len,
+        jag: 0.03
+      }
+    case 'bangs': {
+      const L = 0.3 + 0.85 * len
+      return {
+        ...base,
+        tTop: 0.08 + 0.12 * vol,
+        tSide: 0.08 + 0.1 * vol,
+        curtainEnd: L > 0.9 ? L + 0.1 : 0,
+        flare: 0.1,
+        hl0: -0.27 - 0.04 * p.hairline,
+        hlCurve: 0.3,
+        sideburnY: L,
+        sideX: 0.8,
+        sideFlare: 0.1,
+        lenFrontSide: L,
+        lenSide: L,
+        lenBack: L + 0.05,
+        jag: 0.05,
+        fringeJag: 0.05
+      }
+    }
+    case 'bob': {
+      const L = 0.62 + 0.35 * len
+      return {
+        ...base,
+        tTop: 0.1 + 0.12 * vol,
+        tSide: 0.13 + 0.12 * vol,
+        curtainEnd: L + 0.12,
+        flare: 0.12 + 0.1 * vol,
+        hlCurve: 0.34,
+        sideburnY: L,
+        sideX: 0.74,
+        sideFlare: 0.12,
+        sweep: 0.1 * Math.abs(p.hairPart),
+        lenFrontSide: L,
+        lenSide: L,
+        lenBack: L + 0.02,
+        jag: 0.025
+      }
+    }
+    case 'long': {
+      const L = 1.25 + 0.9 * len
+      return {
+        ...base,
+        tTop: 0.08 + 0.1 * vol,
+        tSide: 0.12 + 0.14 * vol,
+        curtainEnd: L + 0.1,
+        flare: 0.15 + 0.25 * p.hairWave + 0.1 * vol,
+        hlCurve: 0.34,
+        sideburnY: L,
+        sideX: 0.72,
+        sideFlare: 0.16,
+        sweep: 0.12 * Math.abs(p.hairPart),
+        lenFrontSide: L,
+        lenSide: L,
+        lenBack: L + 0.05,
+        jag: 0.09
+      }
+    }
+  }
+}
+
+/** Display-space (sRGB-like) colour of the hair from melanin, red and grey. */
+function hairColor(m: number, red: number, gray: number): Rgb {
+  const stops: Rgb[] = [
+    [0.85, 0.71, 0.47],
+    [0.58, 0.42, 0.26],
+    [0.26, 0.17, 0.11],
+    [0.075, 0.065, 0.06]
+  ]
+  const x = clamp01(m) * 3
+  const i = Math.min(2, Math.floor(x))
+  let c = mix3(stops[i], stops[i + 1], x - i)
+  c = mix3(c, [0.66 * (1.15 - 0.7 * m), 0.27 * (1.15 - 0.75 * m), 0.1 * (1.1 - 0.6 * m)], clamp01(red) * 0.85)
+  c = mix3(c, [0.8, 0.79, 0.77], clamp01(gray))
+  return c
+}
+
+function skinColor(tone: number, undertone: number): Rgb {
+  const stops: Rgb[] = [
+    [0.97, 0.83, 0.73],
+    [0.87, 0.66, 0.52],
+    [0.64, 0.43, 0.3],
+    [0.37, 0.24, 0.17]
+  ]
+  const x = clamp01(tone) * 3
+  const i = Math.min(2, Math.floor(x))
+  const c = mix3(stops[i], stops[i + 1], x - i)
+  const u = undertone
+  return [c[0] + (u < 0 ? -0.01 * u : 0), c[1] + 0.025 * u, c[2] - (u > 0 ? 0.045 * u : -0.02 * u)]
+}
+
+function irisColor(v: number): Rgb {
+  const stops: Rgb[] = [
+    [0.3, 0.16, 0.07],
+    [0.47, 0.32, 0.13],
+    [0.4, 0.46, 0.24],
+    [0.36, 0.5, 0.62],
+    [0.58, 0.67, 0.76]
+  ]
+  const x = clamp01(v) * 4
+  const i = Math.min(3, Math.floor(x))
+  return mix3(stops[i], stops[i + 1], x - i)
+}
+
+export interface ViewWindow {
+  /** Camera-space centre of the image. */
+  cx: number
+  cy: number
+  /** Half the image side, camera units. */
+  half: number
+}
+
+const W_NONE = 0
+const W_HEAD = 1
+const W_HAIR = 2
+const W_HAIR_IN = 3
+const W_EAR_L = 4
+const W_EAR_R = 5
+const W_NECK = 6
+const W_CLOTH = 7
+const W_FRAME = 8
+
+export class FaceScene {
+  // ---- outputs of sample() ----
+  r = 0
+  g = 0
+  b = 0
+  nir = 0
+  /** Sketch fill tone (1 paper white, 0 black). */
+  fill = 1
+  /** Flat tone per part; its gradient becomes the sketch's contour lines. */
+  edge = 1
+  /** Camera-space z of the visible surface (larger is nearer); -Infinity for background. */
+  depth = -Infinity
+
+  readonly view: ViewWindow
+  /** Pixel size in camera units, set by the renderer (line widths never drop below it). */
+  pix = 0.02
+
+  private readonly seed: number
+  private readonly head: Star
+  private readonly hair: Star | null
+  private readonly hc: HairConfig | null
+  private readonly nrm = new Float64Array(3)
+  /** Arguments of light() (passed in a typed array: doubles in call arguments get boxed). */
+  private readonly lp = new Float64Array(10)
+  /** Current ray origin in head coordinates (shared with the Star shapes). */
+  private readonly ray = new Float64Array(3)
+  // hand-over fields between sample() and the shaders (avoid boxed double arguments)
+  private hitT = 0
+  private hk = 1
+  private hkd = 0
+  private hInner = false
+  private qx = 0
+  private qy = 0
+  private qz = 0
+  private earHitS = 0
+  private earHitW = 0
+  private earSide = 1
+  private gqx = 0
+  private gqy = 0
+  private lensU = 0
+  private lensV = 0
+  private tTemple = 0
+  private nqx = 0
+  private nqy = 0
+  private nhv = 0
+  // rotation head → camera (row major) and head centre in camera space
+  private readonly m00: number
+  private readonly m01: number
+  private readonly m02: number
+  private readonly m10: number
+  private readonly m11: number
+  private readonly m12: number
+  private readonly m20: number
+  private readonly m21: number
+  private readonly m22: number
+  private readonly hcx: number
+  private readonly hcy: number
+  private readonly hcz: number
+  private readonly dx: number
+  private readonly dy: number
+  private readonly dz: number
+  private readonly headBound2: number
+  private readonly hairBound2: number
+  // head shape
+  private readonly A: number
+  private readonly B: number
+  private readonly C: number
+  // lighting
+  private readonly lx: number
+  private readonly ly: number
+  private readonly lz: number
+  private readonly hx: number
+  private readonly hy: number
+  private readonly hz: number
+  private readonly lightR: number
+  private readonly lightG: number
+  private readonly lightB: number
+  private readonly ambR: number
+  private readonly ambG: number
+  private readonly ambB: number
+  private readonly intensity: number
+  private readonly expo: number
+  private readonly bgTop: Rgb
+  private readonly bgBottom: Rgb
+  // skin and colours (linear)
+  private readonly skin: Rgb
+  private readonly skinNir: number
+  private readonly skinTex: number
+  private readonly rosiness: number
+  private readonly beard: number
+  private readonly makeup: number
+  private readonly lip: Rgb
+  private readonly hairCol: Rgb
+  private readonly hairNir: number
+  private readonly hairSpec: number
+  private readonly browCol: Rgb
+  private readonly browNir: number
+  private readonly iris: Rgb
+  private readonly irisNir: number
+  private readonly cloth: Rgb
+  private readonly clothNir: number
+  // relief bumps: [cx, cy, 1/sx², 1/sy², amp, x0, x1, y0, y1] per bump
+  private readonly bumps: Float64Array
+  private readonly bumpCount: number
+  // eyes
+  private readonly eyeY: number
+  private readonly ecx: number
+  private readonly ew: number
+  private readonly eTilt: number
+  private readonly eUp: number
+  private readonly eLo: number
+  private readonly eRound: number
+  private readonly irisR: number
+  private readonly pupilR: number
+  private readonly gazeDx: number
+  private readonly gazeDy: number
+  private readonly crease: number
+  private readonly glintRgbX: number
+  private readonly glintRgbY: number
+  private readonly glintNirX: number
+  private readonly glintNirY: number
+  private readonly glintRgbOn: boolean
+  // brows
+  private readonly browY: number
+  private readonly browIn: number
+  private readonly browOut: number
+  private readonly browThick: number
+  private readonly browArch: number
+  private readonly browTilt: number
+  private readonly browInner: number
+  // nose
+  private readonly noseTop: number
+  private readonly noseTip: number
+  private readonly noseH: number
+  private readonly bridgeH: number
+  private readonly bridgeW: number
+  private readonly tipR: number
+  private readonly alaR: number
+  private readonly alaX: number
+  private readonly alaY: number
+  private readonly alaH: number
+  private readonly noseX0: number
+  private readonly noseY0: number
+  private readonly noseY1: number
+  // mouth
+  private readonly mouthY: number
+  private readonly mw: number
+  private readonly uT: number
+  private readonly lT: number
+  private readonly openH: number
+  private readonly smile: number
+  private readonly subnasale: number
+  // ears
+  private readonly earY: number
+  private readonly earH: number
+  private readonly earW: number
+  private readonly earAx: number
+  private readonly earAz: number
+  private readonly earSin: number
+  private readonly earCos: number
+  private readonly earBoundR2: number
+  private readonly earLcx: number
+  private readonly earLcy: number
+  private readonly earRcx: number
+  private readonly earRcy: number
+  // neck, shoulders
+  private readonly neckX: number
+  private readonly neckZ: number
+  private readonly neckRx: number
+  private readonly neckRz: number
+  private readonly neckTop: number
+  private readonly shoulderY: number
+  private readonly necklineDepth: number
+  private readonly necklineV: number
+  // glasses
+  private readonly glasses: boolean
+  private readonly gx: number
+  private readonly gy: number
+  private readonly gw: number
+  private readonly gh: number
+  private readonly gz: number
+  private readonly grt: number
+  private readonly gsq: number
+  private readonly frame: Rgb
+  private readonly frameNir: number
+  private readonly lensTint: number
+  private readonly templeX0: number
+  private readonly templeY0: number
+  private readonly templeX1: number
+  private readonly templeY1: number
+  private readonly templeZ1: number
+  private readonly glassesBound2: number
+  private readonly templeBoxL: Float64Array
+  private readonly templeBoxR: Float64Array
+  private readonly hairPartX: number
+  private readonly hairPartY: number
+  private readonly hairWave: number
+  private readonly hlTab: Float64Array
+  private readonly hlSlope: number
+  private eyeZ = 0
+
+  constructor(p: FaceParams, mode: RenderMode, eye: 'left' | 'right') {
+    const id = p.identity
+    const ex = p.expression
+    const il = p.illumination
+    const ac = p.accessories
+    this.seed = Math.floor(clamp01(id.textureSeed) * 65535) | 0
+
+    // ---------------- head outline ----------------
+    const A = 0.84 + 0.12 * id.headWidth
+    const B = 1.24 + 0.14 * id.headHeight
+    const C = 1.0 + 0.18 * id.headDepth
+    this.A = A
+    this.B = B
+    this.C = C
+    const yJ = 0.5 + 0.25 * id.jawAngle
+    const jawW = 0.8 + 0.2 * id.jawWidth
+    const chinY = Math.min(B * 0.975, 1.1 + 0.16 * id.chinLength)
+    const chinW = 0.16 + 0.24 * id.chinWidth
+    const chinM = 2 + 7 * id.chinSquare
+    const jawQ = 0.7 + 0.9 * id.chinSquare
+    const ellW = (y: number): number => A * Math.sqrt(Math.max(0, 1 - (y / B) * (y / B)))
+    // the cranium is a little boxier than an ellipse above the eyes (a superellipse, p = 2.5)
+    const skull = (X: number, Y: number): boolean => {
+      if (Y >= 0) return X * X + Y * Y <= 1
+      const ax = X < 0 ? -X : X
+      const ay = -Y
+      return ax * ax * Math.sqrt(ax) + ay * ay * Math.sqrt(ay) <= 1
+    }
+    const wJ = ellW(yJ) * jawW
+    // half-width of the jaw below the jaw angle, tabulated (the powers are costly)
+    const JN = 128
+    const jaw = new Float64Array(JN + 1)
+    for (let i = 0; i <= JN; i++) {
+      const u = i / JN
+      jaw[i] = (wJ + (chinW - wJ) * powp(u, jawQ)) * Math.sqrt(Math.max(0, 1 - powp(u, chinM)))
+    }
+    const headInside = (X: number, Y: number): boolean => {
+      if (!skull(X, Y)) return false
+      const x = Math.abs(X * A)
+      const y = Y * B
+      if (y <= yJ - 0.45) return true
+      if (y <= yJ) return x <= ellW(y) * (1 - (1 - jawW) * smoothstep(yJ - 0.45, yJ, y))
+      if (y >= chinY) return false
+      const u = ((y - yJ) / (chinY - yJ)) * JN
+      const i = Math.min(JN - 1, Math.floor(u))
+      return x <= jaw[i] + (jaw[i + 1] - jaw[i]) * (u - i)
+    }
+    const [hk, hdk] = starTable(headInside, 1.2)
+    this.head = new Star(A, B, C, 0, hk, hdk, this.ray)
+
+    // ---------------- pose ----------------
+    const cyw = Math.cos(p.pose.yaw)
+    const syw = Math.sin(p.pose.yaw)
+    const cp = Math.cos(p.pose.pitch)
+    const sp = Math.sin(p.pose.pitch)
+    const cr = Math.cos(p.pose.roll)
+    const sr = Math.sin(p.pose.roll)
+    // R = Rz(roll) · Rx(pitch) · Ry(yaw)
+    const ry = [cyw, 0, syw, 0, 1, 0, -syw, 0, cyw]
+    const rx = [1, 0, 0, 0, cp, -sp, 0, sp, cp]
+    const rz = [cr, -sr, 0, sr, cr, 0, 0, 0, 1]
+    const mul = (a: number[], b: number[]): number[] => {
+      const o = new Array<number>(9).fill(0)
+      for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 3; k++) o[i * 3 + j] += a[i * 3 + k] * b[k * 3 + j]
+      return o
+    }
+    const R = mul(rz, mul(rx, ry))
+    this.m00 = R[0]
+    this.m01 = R[1]
+    this.m02 = R[2]
+    this.m10 = R[3]
+    this.m11 = R[4]
+    this.m12 = R[5]
+    this.m20 = R[6]
+    this.m21 = R[7]
+    this.m22 = R[8]
+    const headCY = -0.06
+    const pvx = 0
+    const pvy = 0.72 * B
+    const pvz = -0.3 * C
+    // head centre = pivot + R·(−pivot), pivot at (0, headCY, 0) + pv in camera space
+    this.hcx = pvx - (R[0] * pvx + R[1] * pvy + R[2] * pvz)
+    this.hcy = headCY + pvy - (R[3] * pvx + R[4] * pvy + R[5] * pvz)
+    this.hcz = pvz - (R[6] * pvx + R[7] * pvy + R[8] * pvz)
+    // ray direction (camera −z) in head coordinates: Rᵀ·(0,0,−1)
+    this.dx = -R[6]
+    this.dy = -R[7]
+    this.dz = -R[8]
+    this.head.setDirection(this.dx, this.dy, this.dz)
+    const hb = B * this.head.kMax + 0.02
+    this.headBound2 = hb * hb
+
+    // ---------------- light ----------------
+    const az = il.azimuth
+    const el = il.elevation
+    this.lx = Math.sin(az) * Math.cos(el)
+    this.ly = -Math.sin(el)
+    this.lz = Math.cos(az) * Math.cos(el)
+    {
+      const hx = this.lx
+      const hy = this.ly
+      const hz = this.lz + 1
+      const inv = 1 / Math.sqrt(hx * hx + hy * hy + hz * hz)
+      this.hx = hx * inv
+      this.hy = hy * inv
+      this.hz = hz * inv
+    }
+    const w = il.warmth
+    this.lightR = 1 + 0.1 * w
+    this.lightG = 1 - 0.01 * Math.abs(w)
+    this.lightB = 1 - 0.16 * w
+    this.intensity = il.intensity
+    this.ambR = il.ambient * (0.95 - 0.04 * w)
+    this.ambG = il.ambient * 0.98
+    this.ambB = il.ambient * (1.03 + 0.04 * w)
+    this.expo = 1.05 / (0.6 * il.ambient + 0.62 * il.intensity + 0.18)
+    const bgL = 0.15 + 0.75 * il.backgroundLightness
+    const bg = hslToRgb(il.backgroundHue, 0.28, bgL)
+    this.bgTop = sq3(mix3(bg, [1, 1, 1], 0.12))
+    this.bgBottom = sq3(mix3(bg, [0, 0, 0], 0.25))
+
+    // ---------------- colours ----------------
+    const skinD = skinColor(id.skinTone, id.skinUndertone)
+    this.skin = sq3(skinD)
+    this.skinNir = 0.8 - 0.24 * id.skinTone
+    this.skinTex = id.skinTexture
+    this.rosiness = id.rosiness
+    this.beard = id.beardShadow
+    this.makeup = id.makeup
+    const natLip: Rgb = [skinD[0] * (0.93 + 0.05 * id.lipColor), skinD[1] * (0.7 - 0.12 * id.lipColor), skinD[2] * (0.72 - 0.1 * id.lipColor)]
+    const lipstickHue = id.textureSeed
+    const lipstick: Rgb = lipstickHue < 0.5 ? [0.72, 0.12, 0.2] : lipstickHue < 0.8 ? [0.62, 0.2, 0.26] : [0.78, 0.36, 0.38]
+    this.lip = sq3(mix3(natLip, lipstick, 0.75 * id.makeup))
+    const hcD = hairColor(id.hairMelanin, id.hairRed, id.hairGray)
+    this.hairCol = sq3(hcD)
+    const lm = 1 - clamp01(id.hairMelanin)
+    this.hairNir = Math.min(0.85, 0.07 + 0.6 * lm * Math.sqrt(lm) + 0.3 * id.hairGray)
+    this.hairSpec = 0.1 + 0.18 * (1 - 0.6 * id.hairMelanin)
+    const browD = mix3(mix3(hcD, [0.1, 0.08, 0.07], 0.25 + 0.5 * id.browDarkness), [0.5, 0.5, 0.5], id.hairGray * 0.4)
+    this.browCol = sq3(id.hairStyle === 'bald' ? mix3(browD, [0.25, 0.2, 0.17], 0.3) : browD)
+    this.browNir = Math.max(0.15, this.hairNir * 0.8)
+    this.iris = sq3(irisColor(id.irisColor))
+    this.irisNir = 0.4 + 0.12 * (1 - id.irisColor)
+    const cl = hslToRgb(ac.clothingHue, 0.35 + 0.3 * ac.clothingLightness * (1 - ac.clothingLightness), 0.12 + 0.7 * ac.clothingLightness)
+    this.cloth = sq3(cl)
+    this.clothNir = 0.3 + 0.5 * hash2(7, 11, (ac.clothingHue * 1e6) | 0)
+
+    // ---------------- eyes ----------------
+    const smile = ex.smile
+    const smileP = Math.max(0, smile)
+    this.smile = smile
+    this.eyeY = -0.05 + 0.1 * id.eyeHeight
+    this.ew = 0.148 + 0.044 * id.eyeSize
+    this.ecx = Math.max(this.ew + 0.1, 0.29 + 0.08 * id.eyeSpacing)
+    this.eTilt = 0.14 * id.eyeTilt
+    this.eRound = id.eyeRoundness
+    const open = clamp01(ex.eyeOpen) * (1 - 0.25 * smileP)
+    this.eUp = this.ew * (0.46 + 0.2 * id.eyeRoundness) * open
+    this.eLo = this.ew * (0.27 + 0.12 * id.eyeRoundness) * (0.45 + 0.55 * open) * (1 - 0.3 * smileP) * (open < 0.05 ? open / 0.05 : 1)
+    this.irisR = this.ew * (0.5 + 0.08 * id.irisSize)
+    this.pupilR = this.irisR * (0.32 + 0.14 * (1 - il.intensity / 1.5))
+    this.gazeDx = ex.gazeX * this.ew * 0.32
+    this.gazeDy = ex.gazeY * this.ew * 0.12 + this.irisR * 0.1
+    this.crease = id.lidCrease
+    {
+      // corneal reflections: where the cornea's normal is the half vector (light) or the view
+      const Rc = this.irisR * 1.7
+      const hxh = R[0] * this.hx + R[3] * this.hy + R[6] * this.hz
+      const hyh = R[1] * this.hx + R[4] * this.hy + R[7] * this.hz
+      const hzh = R[2] * this.hx + R[5] * this.hy + R[8] * this.hz
+      this.glintRgbOn = hzh > 0.2 && il.intensity > 0.15
+      this.glintRgbX = Rc * hxh
+      this.glintRgbY = Rc * hyh
+      this.glintNirX = Rc * R[6]
+      this.glintNirY = Rc * R[7]
+    }
+
+    // ---------------- brows ----------------
+    this.browY = this.eyeY - (0.16 + 0.07 * id.browHeight) - 0.05 * ex.browRaise
+    this.browIn = this.ecx - this.ew * 0.95
+    this.browOut = this.ecx + this.ew * (1.02 + 0.32 * id.browLength)
+    this.browThick = 0.028 + 0.042 * id.browThickness
+    this.browArch = 0.012 + 0.05 * id.browArch
+    this.browTilt = 0.05 * id.browTilt
+    this.browInner = 0.035 * Math.max(0, ex.browRaise) - 0.02 * Math.max(0, -ex.browRaise)
+
+    // ---------------- nose ----------------
+    this.noseTop = this.eyeY - 0.03
+    this.noseTip = 0.33 + 0.12 * id.noseLength
+    this.noseH = 0.13 + 0.12 * id.noseProjection
+    this.bridgeH = 0.024 + 0.026 * id.noseProjection + 0.012 * id.noseBridge
+    this.bridgeW = 0.075 + 0.04 * id.noseBridge
+    this.tipR = 0.055 + 0.03 * id.noseTip + 0.01 * id.noseWidth
+    this.alaR = 0.048 + 0.022 * id.noseWidth
+    this.alaX = 0.065 + 0.07 * id.noseWidth
+    this.alaY = this.noseTip + 0.03
+    this.alaH = this.noseH * 0.42
+    this.noseX0 = this.alaX + this.alaR + 0.02
+    this.noseY0 = this.noseTop - 0.12
+    this.noseY1 = this.alaY + this.alaR + 0.02
+    this.subnasale = this.noseTip + 0.065
+
+    // ---------------- mouth ----------------
+    this.mouthY = Math.min(chinY - 0.33, this.subnasale + 0.11 + 0.08 * id.mouthHeight)
+    this.mw = 0.19 + 0.08 * id.mouthWidth + 0.05 * smileP
+    this.uT = (0.038 + 0.04 * id.upperLip) * (1 - 0.2 * smileP)
+    this.lT = (0.05 + 0.05 * id.lowerLip) * (1 - 0.1 * smileP)
+    this.openH = 0.17 * ex.mouthOpen
+
+    // ---------------- relief bumps ----------------
+    const bl: number[] = []
+    const bump = (cx: number, cy: number, sx: number, sy: number, amp: number): void => {
+      if (amp === 0) return
+      bl.push(cx, cy, 1 / (sx * sx), 1 / (sy * sy), amp, cx - sx, cx + sx, cy - sy, cy + sy)
+    }
+    for (const s of [-1, 1]) {
+      bump(s * 0.3, this.browY + 0.02, 0.3, 0.13, 0.05)
+      bump(s * this.ecx, this.eyeY - 0.005, this.ew * 1.45, 0.17, -0.075)
+      bump(s * 0.52, 0.3, 0.32, 0.22, 0.035 + 0.05 * id.cheekbones)
+      bump(s * (this.mw + 0.08), this.mouthY - 0.12, 0.16, 0.14, 0.045 * smileP)
+      bump(s * 0.82, -0.42, 0.26, 0.32, -0.04)
+      bump(s * 0.13, this.eyeY + 0.01, 0.12, 0.16, 0.02)
+    }
+    bump(0, this.mouthY + 0.05, 0.75, 0.6, 0.12)
+    bump(0, chinY - 0.13, chinW + 0.1, 0.15, 0.07)
+    bump(0, -0.62, 0.7, 0.45, 0.04)
+    this.bumps = Float64Array.from(bl)
+    this.bumpCount = bl.length / 9
+
+    // ---------------- ears ----------------
+    this.earH = (0.26 + 0.08 * id.earSize) * (this.subnasale - this.browY) * 1.65
+    this.earW = 0.2 + 0.07 * id.earSize
+    this.earY = (this.browY + this.subnasale) * 0.5 + 0.03
+    const phi = 0.45 + 0.5 * id.earProtrusion
+    this.earSin = Math.sin(phi)
+    this.earCos = Math.cos(phi)
+    this.earAx = ellW(this.earY) * 0.93
+    this.earAz = -0.1 * C
+    const earCenter = (s: number): [number, number] => {
+      const hx = s * (this.earAx + this.earW * 0.5 * this.earSin)
+      const hy = this.earY
+      const hz = this.earAz - this.earW * 0.5 * this.earCos
+      return [this.hcx + R[0] * hx + R[1] * hy + R[2] * hz, this.hcy + R[3] * hx + R[4] * hy + R[5] * hz]
+    }
+    ;[this.earLcx, this.earLcy] = earCenter(-1)
+    ;[this.earRcx, this.earRcy] = earCenter(1)
+    const er = Math.max(this.earH, this.earW) * 1.1
+    this.earBoundR2 = er * er
+
+    // ---------------- hair ----------------
+    const hc = hairConfig(id.hairStyle, id)
+    this.hc = hc
+    this.hairWave = id.hairWave
+    this.hairPartX = id.hairPart * 0.38 * A
+    this.hairPartY = -B * 0.92
+    this.hlTab = new Float64Array(HL_N)
+    let slope = 0
+    if (hc) {
+      for (let i = 0; i < HL_N; i++) this.hlTab[i] = this.hairlineExact(i / HL_SCALE - HL_RANGE)
+      for (let i = 0; i + 1 < HL_N; i++) slope = Math.max(slope, Math.abs(this.hlTab[i + 1] - this.hlTab[i]) * HL_SCALE)
+    }
+    this.hlSlope = slope * 1.05 + 0.01
+    if (hc) {
+      const Ah = A + hc.tSide
+      const Bh = B + hc.tTop
+      const Ch = C + hc.tSide * 0.9
+      const curtainEnd = hc.curtainEnd * B
+      const flare = hc.flare
+      const inside = (X: number, Y: number): boolean => {
+        if (Y < 0) {
+          const ax = X < 0 ? -X : X
+          const ay = -Y
+          return ax * ax * Math.sqrt(ax) + ay * ay * Math.sqrt(ay) <= 1
+        }
+        if (X * X + Y * Y <= 1) return true
+        if (curtainEnd <= 0 || Y <= 0) return false
+        const y = Y * Bh
+        if (y >= curtainEnd) return false
+        const u = y / curtainEnd
+        const u4 = u * u * u * u
+        const cw = (1 + flare * u) * Math.sqrt(Math.max(0, 1 - u4 * u4))
+        return Math.abs(X) <= cw
+      }
+      const [k, dk] = starTable(inside, 4)
+      // waves and curls on the outline
+      const wave = id.hairWave
+      if (wave > 0.05 && !hc.buzz) {
+        const amp = 0.01 + 0.035 * wave * wave
+        const freq = 12 + 26 * wave
+        const ph = id.textureSeed * TAU
+        for (let i = 0; i < TABLE; i++) {
+          const th = TABLE_THETA[i]
+          const n = vnoise1((i * freq) / TABLE * 2, this.seed ^ 0x51)
+          k[i] *= 1 + amp * (0.5 * Math.sin(th * freq + ph) + (n - 0.5))
+        }
+        // dk stays that of the smooth outline: the bumps shape the silhouette, not the shading
+      }
+      let kMax = 0
+      for (let i = 0; i < TABLE; i++) kMax = Math.max(kMax, k[i])
+      this.hair = new Star(Ah, Bh, Ch, -0.04, k, dk, this.ray)
+      this.hair.setDirection(this.dx, this.dy, this.dz)
+      const rb = Math.max(Ah, Bh) * kMax + 0.05
+      this.hairBound2 = rb * rb
+    } else {
+      this.hair = null
+      this.hairBound2 = 0
+    }
+
+    // ---------------- neck and shoulders (camera space) ----------------
+    const pivotX = pvx
+    const pivotY = headCY + pvy
+    const pivotZ = pvz
+    this.neckX = pivotX
+    this.neckZ = pivotZ + 0.02
+    this.neckRx = 0.43 + 0.12 * id.jawWidth + 0.05 * id.headWidth
+    this.neckRz = 0.42
+    this.neckTop = pivotY - 0.35
+    this.shoulderY = pivotY + 0.34
+    this.necklineDepth = 0.1 + 0.45 * ac.neckline
+    this.necklineV = ac.neckline
+
+    // ---------------- glasses ----------------
+    this.glasses = ac.glasses
+    this.gx = this.ecx
+    this.gy = this.eyeY + 0.012
+    this.gw = Math.min(this.ecx - 0.055, this.ew * (1.22 + 0.3 * ac.glassesSize))
+    this.gh = this.gw * (0.9 - 0.22 * ac.glassesShape)
+    const zEye = C * Math.sqrt(Math.max(0, 1 - sq(this.ecx / A) - sq(this.eyeY / B)))
+    this.gz = zEye + 0.2
+    this.grt = 0.014 + 0.022 * ac.frameThickness
+    this.gsq = ac.glassesShape
+    const fc = ac.frameColor
+    const frameD: Rgb = fc < 0.3 ? [0.06, 0.06, 0.07] : fc < 0.55 ? [0.3, 0.17, 0.09] : fc < 0.8 ? [0.75, 0.6, 0.3] : [0.72, 0.73, 0.76]
+    this.frame = sq3(frameD)
+    this.frameNir = fc < 0.55 ? 0.12 : 0.55
+    this.lensTint = ac.lensTint
+    this.templeX0 = this.gx + this.gw * 0.97
+    this.templeY0 = this.gy - this.gh * 0.3
+    this.templeX1 = A * 1.02
+    this.templeY1 = this.gy - 0.03
+    this.templeZ1 = -0.25 * C
+    const gb = this.gx + this.gw + 0.1
+    this.glassesBound2 = this.glasses ? 4 * gb * gb : 0
+    const box = (side: number): Float64Array => {
+      const pts = [
+        [side * this.templeX0, this.templeY0, this.gz],
+        [side * this.templeX1, this.templeY1, this.templeZ1]
+      ]
+      const xs = pts.map(([x, y, z]) => this.hcx + R[0] * x + R[1] * y + R[2] * z)
+      const ys = pts.map(([x, y, z]) => this.hcy + R[3] * x + R[4] * y + R[5] * z)
+      const m = this.grt + 0.02
+      return Float64Array.of(Math.min(...xs) - m, Math.max(...xs) + m, Math.min(...ys) - m, Math.max(...ys) + m)
+    }
+    this.templeBoxL = box(-1)
+    this.templeBoxR = box(1)
+
+    // ---------------- camera window ----------------
+    if (mode === 'ocular') {
+      const s = eye === 'left' ? -1 : 1
+      const ex0 = s * this.ecx
+      const ey0 = this.eyeY
+      const ez0 = C * Math.sqrt(Math.max(0, 1 - sq(ex0 / A) - sq(ey0 / B)))
+      this.eyeZ = this.hcz + R[6] * ex0 + R[7] * ey0 + R[8] * ez0
+      this.view = {
+        cx: this.hcx + R[0] * ex0 + R[1] * ey0 + R[2] * ez0,
+        cy: this.hcy + R[3] * ex0 + R[4] * ey0 + R[5] * ez0,
+        half: this.ew * 1.6
+      }
+    } else {
+      this.view = { cx: 0, cy: 0, half: 1.68 }
+    }
+  }
+
+  /** Camera-space z mapped to depth 0 (far) and 1 (near): [far, near]. */
+  depthRange(): [number, number] {
+    if (this.view.half < 1) {
+      const zc = this.eyeZ
+      return [zc - 0.45, zc + 0.2]
+    }
+    return [-0.85, 1.5]
+  }
+
+  // =====================================================================================
+  // per-point evaluation
+  // =====================================================================================
+
+  /** Shade the camera-space point (xv, yv); returns the part id. */
+  sample(xv: number, yv: number): number {
+    this.sx = xv
+    this.sy = yv
+    return this.sampleAt()
+  }
+
+  /** Shade the camera-space point (this.sx, this.sy); returns the part id. */
+  sampleAt(): number {
+    const xv = this.sx
+    const yv = this.sy
+    const vx = xv - this.hcx
+    const vy = yv - this.hcy
+    const vz = -this.hcz
+    const ox = this.m00 * vx + this.m10 * vy + this.m20 * vz
+    const oy = this.m01 * vx + this.m11 * vy + this.m21 * vz
+    const oz = this.m02 * vx + this.m12 * vy + this.m22 * vz
+    const ray = this.ray
+    ray[0] = ox
+    ray[1] = oy
+    ray[2] = oz
+    const dx = this.dx
+    const dy = this.dy
+    const dz = this.dz
+    const r2 = vx * vx + vy * vy
+    let best = Infinity
+    let what = W_NONE
+
+    const head = this.head
+    let headHit = false
+    if (r2 < this.headBound2 && head.intersect(false)) {
+      headHit = true
+      best = head.t
+      what = W_HEAD
+    }
+    // hair: front wall where hair is present, else the inner back wall
+    const hair = this.hair
+    if (hair !== null && r2 < this.hairBound2 && !(headHit && this.deepInWindow())) {
+      if (hair.intersect(false)) {
+        if (hair.t < best && this.hairPresentAt(hair)) {
+          best = hair.t
+          what = W_HAIR
+        } else if (!headHit && hair.intersect(true) && hair.t < best && this.hairPresentAt(hair)) {
+          best = hair.t
+          what = W_HAIR_IN
+        }
+        if (what === W_HAIR || what === W_HAIR_IN) {
+          this.qx = hair.px
+          this.qy = hair.py
+          this.qz = hair.pz
+          this.hk = hair.k
+          this.hkd = hair.kd
+          this.hInner = what === W_HAIR_IN
+        }
+      }
+    }
+    // ears
+    for (let side = -1; side <= 1; side += 2) {
+      const ecx = side < 0 ? this.earLcx : this.earRcx
+      const ecy = side < 0 ? this.earLcy : this.earRcy
+      const ddx = xv - ecx
+      const ddy = yv - ecy
+      if (ddx * ddx + ddy * ddy > this.earBoundR2) continue
+      // plane through the root (side·earAx, earY, earAz), normal (side·cos, 0, sin)
+      const nx = side * this.earCos
+      const nz = this.earSin
+      const den = dx * nx + dz * nz
+      if (den > -1e-6 && den < 1e-6) continue
+      const t = ((side * this.earAx - ox) * nx + (this.earAz - oz) * nz) / den
+      if (t >= best) continue
+      const px = ox + t * dx - side * this.earAx
+      const py = oy + t * dy - this.earY
+      const pz = oz + t * dz - this.earAz
+      // in-plane: s along (side·sin, 0, −cos) outwards-back, w along y
+      const s = px * side * this.earSin - pz * this.earCos
+      const wv = py
+      if (this.earShape(s, wv) > 1) continue
+      best = t
+      what = side < 0 ? W_EAR_L : W_EAR_R
+      this.earHitS = s
+      this.earHitW = wv
+    }
+    // neck (vertical cylinder in camera space)
+    const nu = (xv - this.neckX) / this.neckRx
+    if (yv > this.neckTop && nu > -1 && nu < 1) {
+      const zc = this.neckZ + this.neckRz * Math.sqrt(1 - nu * nu)
+      if (-zc < best) {
+        best = -zc
+        what = W_NECK
+      }
+    }
+    // shoulders
+    if (yv > this.shoulderY) {
+      const ax = Math.abs(xv - this.neckX)
+      const ys = this.shoulderY + 0.45 * smoothstep(0.35, 1.5, ax) + (ax > 1.45 ? 2 * (ax - 1.45) * (ax - 1.45) : 0)
+      if (yv > ys) {
+        const zc = this.neckZ + 0.25 + 0.1 * (1 - ax)
+        if (-zc < best) {
+          best = -zc
+          what = W_CLOTH
+        }
+      }
+    }
+    // glasses frame
+    let lensT = Infinity
+    if (this.glasses && r2 < this.glassesBound2) {
+      const t = (this.gz - oz) / dz
+      const px = ox + t * dx
+      const py = oy + t * dy
+      this.gqx = px
+      this.gqy = py
+      const f = this.frameTest()
+      if (f === 2 && t < best) {
+        best = t
+        what = W_FRAME
+      } else if (f === 1) {
+        lensT = t
+        this.lensU = Math.abs(px) - this.gx
+        this.lensV = py - this.gy
+      }
+      for (let side = -1; side <= 1; side += 2) {
+        const bb = side < 0 ? this.templeBoxL : this.templeBoxR
+        if (xv < bb[0] || xv > bb[1] || yv < bb[2] || yv > bb[3]) continue
+        this.templeHit(side)
+        if (this.tTemple < best) {
+          best = this.tTemple
+          what = W_FRAME
+        }
+      }
+    }
+
+    // ---------------- shading ----------------
+    this.hitT = best
+    let part: number
+    switch (what) {
+      case W_HEAD:
+        part = this.shadeHead()
+        break
+      case W_HAIR:
+      case W_HAIR_IN:
+        part = this.shadeHair()
+        break
+      case W_EAR_L:
+      case W_EAR_R:
+        this.earSide = what === W_EAR_L ? -1 : 1
+        part = this.shadeEar()
+        break
+      case W_NECK:
+        part = this.shadeNeck()
+        break
+      case W_CLOTH:
+        part = this.shadeCloth()
+        break
+      case W_FRAME:
+        part = this.shadeFrame()
+        break
+      default:
+        part = this.shadeBackground()
+    }
+    if (lensT < best) this.applyLens()
+    return part
+  }
+
+  // ---------------- hair presence ----------------
+  /**
+   * Conservative shortcut: true when the head hit lies so deep inside the face window that
+   * wherever the ray crosses the hair shell in front of it, that point is in the window too
+   * (so the shell holds no hair there and need not be intersected). Exact, not a heuristic:
+   * the shell point is at most (t_head − t_bound)·|d_xy| away in x and y.
+   */
+  private deepInWindow(): boolean {
+    const hc = this.hc as HairConfig
+    const head = this.head
+    if (head.pz <= 0) return false
+    const hair = this.hair as Star
+    hair.boundEntry()
+    const tb = hair.tb
+    if (tb === -Infinity) return false
+    const dxy = Math.sqrt(this.dx * this.dx + this.dy * this.dy)
+    const delta = (head.t - tb) * dxy + 1e-6
+    const X = head.px / this.A
+    const Y = head.py / this.B
+    const dX = delta / this.A
+    const ax = X < 0 ? -X : X
+    if (hc.sideX < 2 && ax + dX >= hc.sideX - 0.03) return false
+    return Y - delta / this.B > this.hairline(X) + this.hlSlope * dX
+  }
+
+  /** Hairline (normalised Y of the face window's top edge) at X, from a per-person table. */
+  private hairline(X: number): number {
+    let u = (X + HL_RANGE) * HL_SCALE
+    if (u < 0) u = 0
+    else if (u > HL_N - 1.001) u = HL_N - 1.001
+    const i = u | 0
+    const t = this.hlTab
+    return t[i] + (t[i + 1] - t[i]) * (u - i)
+  }
+
+  private hairlineExact(X: number): number {
+    const hc = this.hc as HairConfig
+    const ax = Math.abs(X)
+    let h = hc.hl0 + hc.hlCurve * X * X
+    if (hc.sideX < 2) {
+      const top = hc.hl0 + hc.hlCurve * hc.sideX * hc.sideX
+      h += (Math.min(hc.sideburnY, 0.9) - top) * smoothstep(hc.sideX - 0.32, hc.sideX + 0.06, ax)
+    } else {
+      const top = hc.hl0 + hc.hlCurve * 0.8
+      h += (hc.sideburnY - top) * smoothstep(0.6, 0.97, ax)
+    }
+    if (hc.sweep > 0) {
+      const xp = this.hairPartX / this.A
+      const big = this.hairPartX > 0 ? -1 : 1
+      h += hc.sweep * smoothstep(0.02, 0.45, (X - xp) * big) * (1 - 0.6 * smoothstep(0.3, 0.8, ax))
+    }
+    // receding temples (M shape) for high hairlines
+    const rec = this.hcRecede()
+    if (rec > 0) {
+      const q = (ax - 0.45) / 0.32
+      const q2 = q * q
+      if (q2 < 1) h -= rec * 0.14 * (1 - q2) * (1 - q2) * (1 - q2)
+    }
+    // parting: a small notch
+    const pq = (X - this.hairPartX / this.A) / 0.12
+    const pq2 = pq * pq
+    if (pq2 < 1) h -= 0.045 * (1 - pq2) * (1 - pq2)
+    if (hc.fringeJag > 0) h += hc.fringeJag * (vnoise1(X * 14, this.seed ^ 0x77) - 0.5) + 0.5 * hc.fringeJag * (vnoise1(X * 37, this.seed ^ 0x78) - 0.5)
+    return h
+  }
+
+  private hcRecede(): number {
+    const hc = this.hc as HairConfig
+    return Math.max(0, (-hc.hl0 - 0.56) / 0.17 - 0.55) * 2
+  }
+
+  /** Is there hair at the shell's last hit point? */
+  private hairPresentAt(shell: Star): boolean {
+    const hc = this.hc as HairConfig
+    const X = shell.px / this.A
+    const Y = shell.py / this.B
+    const Z = (shell.pz + shell.cz) / this.C
+    if (hc.topCut > -2 && Y < hc.topCut + 0.04 * (vnoise1(X * 7 + Z * 7, this.seed ^ 0x9b) - 0.5)) return false
+    if (Z > 0) {
+      let sx = hc.sideX
+      if (sx < 2) sx += hc.sideFlare * smoothstep(0.15, 1.3, Y) + 0.05 * (vnoise1(Y * 11 + (X > 0 ? 50 : 0), this.seed ^ 0x9a) - 0.5)
+      if (Math.abs(X) < sx && Y > this.hairline(X)) return false
+    }
+    const rr = X * X + Z * Z
+    const c = rr > 1e-9 ? Z / Math.sqrt(rr) : 0
+    let len: number
+    if (c >= 0.5) len = lerp(hc.lenFrontSide, hc.lenFront, (c - 0.5) * 2)
+    else if (c >= 0) len = lerp(hc.lenSide, hc.lenFrontSide, c * 2)
+    else len = lerp(hc.lenSide, hc.lenBack, -c)
+    if (hc.jag > 0) len += hc.jag * (vnoise1(X * 9 + Z * 5 + 20, this.seed ^ 0x99) - 0.5) * 2
+    return Y < len
+  }
+
+  // ---------------- ear shape: ≤ 1 inside ----------------
+  private earShape(s: number, w: number): number {
+    const W = this.earW
+    const H = this.earH
+    if (s < -0.02) return 2
+    const v = (w + H * 0.08) / H
+    const lobe = smoothstep(0.15, 1.0, v)
+    const rs = W * 0.5 * (1 - 0.45 * lobe)
+    const cs = W * 0.5 * (1 - 0.25 * lobe)
+    const a = (s - cs) / rs
+    return a * a + v * v
+  }
+
+  // ---------------- glasses ----------------
+  /** 0 outside, 1 lens, 2 frame. */
+  private frameTest(): number {
+    const x = this.gqx
+    const y = this.gqy
+    const u = Math.abs(x) - this.gx
+    const v = y - this.gy
+    const sq = this.gsq
+    const rt = this.grt
+    let a = u / this.gw
+    let b = v / this.gh
+    let a2 = a * a
+    let b2 = b * b
+    const outer = (1 - sq) * (a2 + b2) + sq * (a2 * a2 + b2 * b2)
+    if (outer <= 1) {
+      a = u / (this.gw - rt)
+      b = v / (this.gh - rt)
+      a2 = a * a
+      b2 = b * b
+      const inner = (1 - sq) * (a2 + b2) + sq * (a2 * a2 + b2 * b2)
+      return inner <= 1 ? 1 : 2
+    }
+    // bridge
+    if (Math.abs(x) < this.gx - this.gw + rt && Math.abs(v + this.gh * 0.35) < rt * 0.7) return 2
+    return 0
+  }
+
+  /** Ray against one temple bar (a thin capsule); parameter into tTemple, Infinity on a miss. */
+  private templeHit(side: number): void {
+    const ox = this.ray[0]
+    const oy = this.ray[1]
+    const oz = this.ray[2]
+    const dx = this.dx
+    const dy = this.dy
+    const dz = this.dz
+    const s0x = side * this.templeX0
+    const s0y = this.templeY0
+    const s0z = this.gz
+    const ex = side * this.templeX1 - s0x
+    const ey = this.templeY1 - s0y
+    const ez = this.templeZ1 - s0z
+    const w0x = ox - s0x
+    const w0y = oy - s0y
+    const w0z = oz - s0z
+    const b = dx * ex + dy * ey + dz * ez
+    const c = ex * ex + ey * ey + ez * ez
+    const d = dx * w0x + dy * w0y + dz * w0z
+    const e = ex * w0x + ey * w0y + ez * w0z
+    const den = c - b * b
+    this.tTemple = Infinity
+    if (den < 1e-9) return
+    let tc = (e - b * d) / den
+    if (tc < 0) tc = 0
+    else if (tc > 1) tc = 1
+    const sc = b * tc - d
+    const qx = w0x + sc * dx - tc * ex
+    const qy = w0y + sc * dy - tc * ey
+    const qz = w0z + sc * dz - tc * ez
+    const rad = this.grt * 0.6
+    if (qx * qx + qy * qy + qz * qz < rad * rad) this.tTemple = sc
+  }
+
+  // ---------------- lighting helpers ----------------
+  /** Head-frame normal → camera frame, into nrm. */
+  private toView(nx: number, ny: number, nz: number): void {
+    const vx = this.m00 * nx + this.m01 * ny + this.m02 * nz
+    const vy = this.m10 * nx + this.m11 * ny + this.m12 * nz
+    const vz = this.m20 * nx + this.m21 * ny + this.m22 * nz
+    const inv = 1 / Math.sqrt(vx * vx + vy * vy + vz * vz)
+    this.nrm[0] = vx * inv
+    this.nrm[1] = vy * inv
+    this.nrm[2] = vz * inv
+  }
+
+  /**
+   * Light a surface with camera-space normal in nrm: RGB from the directional + sky light,
+   * NIR from a frontal illuminator. wrap softens the terminator (subsurface scattering).
+   */
+  private light(): void {
+    const lp = this.lp
+    const ar = lp[0]
+    const ag = lp[1]
+    const ab = lp[2]
+    const an = lp[3]
+    const wrap = lp[4]
+    const ks = lp[5]
+    const sss = lp[6]
+    const shadow = lp[7]
+    const nirWrap = lp[8]
+    const nirKs = lp[9]
+    const nx = this.nrm[0]
+    const ny = this.nrm[1]
+    const nz = this.nrm[2]
+    const ndl = nx * this.lx + ny * this.ly + nz * this.lz
+    let diff = (ndl + wrap) / (1 + wrap)
+    if (diff < 0) diff = 0
+    let hard = ndl < 0 ? 0 : ndl
+    diff *= shadow
+    hard *= shadow
+    const hemi = 0.72 - 0.28 * ny + 0.1 * nz
+    const I = this.intensity
+    let spec = 0
+    if (ks > 0 && ndl > 0) {
+      let x = nx * this.hx + ny * this.hy + nz * this.hz
+      if (x > 0) {
+        x *= x
+        x *= x
+        x *= x
+        x *= x
+        spec = ks * x * shadow * I
+      }
+    }
+    const sr = sss * (diff - hard)
+    const e = this.expo
+    this.r = e * (ar * (this.ambR * hemi + I * this.lightR * (diff + 0.6 * sr)) + spec * this.lightR)
+    this.g = e * (ag * (this.ambG * hemi + I * this.lightG * (diff - 0.15 * sr)) + spec * this.lightG)
+    this.b = e * (ab * (this.ambB * hemi + I * this.lightB * (diff - 0.25 * sr)) + spec * this.lightB)
+    let dn = (nz + nirWrap) / (1 + nirWrap)
+    if (dn < 0) dn = 0
+    let ns = 0
+    if (nirKs > 0 && nz > 0.8) {
+      let x = nz
+      x *= x
+      x *= x
+      x *= x
+      x *= x
+      x *= x
+      ns = nirKs * x
+    }
+    this.nir = an * (0.12 + 0.9 * dn) + ns
+  }
+
+  // ---------------- background ----------------
+  private shadeBackground(): number {
+    const xv = this.sx
+    const yv = this.sy
+    const v = this.view
+    const ty = clamp01((yv - v.cy) / (2 * v.half) + 0.5)
+    const tx = (xv - v.cx) / v.half
+    const lit = 1 + 0.12 * this.lx * tx
+    this.r = lerp(this.bgTop[0], this.bgBottom[0], ty) * lit
+    this.g = lerp(this.bgTop[1], this.bgBottom[1], ty) * lit
+    this.b = lerp(this.bgTop[2], this.bgBottom[2], ty) * lit
+    const rr = (xv * xv + yv * yv) / 4
+    this.nir = 0.012 + 0.02 * (1 - ty) - 0.006 * rr
+    this.fill = 1
+    this.edge = 1
+    this.depth = -Infinity
+    return PART.BACKGROUND
+  }
+
+  // ---------------- relief ----------------
+  private reliefH = 0
+  private reliefX = 0
+  private reliefY = 0
+
+  /** Relief height and gradient at (nqx, nqy) into reliefH/X/Y. */
+  private relief(): void {
+    const x = this.nqx
+    const y = this.nqy
+    const bm = this.bumps
+    let h = 0
+    let gx = 0
+    let gy = 0
+    for (let i = 0, o = 0; i < this.bumpCount; i++, o += 9) {
+      if (x < bm[o + 5] || x > bm[o + 6] || y < bm[o + 7] || y > bm[o + 8]) continue
+      const ddx = x - bm[o]
+      const ddy = y - bm[o + 1]
+      const q = ddx * ddx * bm[o + 2] + ddy * ddy * bm[o + 3]
+      if (q >= 1) continue
+      // (1 − q)³: value, slope and curvature all vanish at the rim, so shading has no seams
+      const w = 1 - q
+      const amp = bm[o + 4]
+      h += amp * w * w * w
+      const f = -6 * amp * w * w
+      gx += f * ddx * bm[o + 2]
+      gy += f * ddy * bm[o + 3]
+    }
+    this.reliefH = h
+    this.reliefX = gx
+    this.reliefY = gy
+  }
+
+  /** Nose height over the face surface at (nqx, nqy), into nhv (fields, not arguments: no boxing). */
+  private noseHeight(): void {
+    const x = this.nqx
+    const y = this.nqy
+    const ax = x < 0 ? -x : x
+    let h = 0
+    const span = this.noseTip - this.noseTop
+    const u = (y - this.noseTop) / span
+    if (u > -0.35 && u < 1.2) {
+      const uc = u < 0 ? 0 : u > 1 ? 1 : u
+      const w = (this.bridgeW + (this.tipR * 1.05 - this.bridgeW) * uc) * 1.2
+      const t2 = (ax * ax) / (w * w)
+      if (t2 < 1) {
+        let hc = this.bridgeH + (this.noseH * 0.86 - this.bridgeH) * uc * Math.sqrt(uc)
+        if (u < 0) hc *= smoothstep(-0.35, 0, u)
+        else if (u > 1) hc *= 1 - smoothstep(1, 1.2, u)
+        const q = 1 - t2
+        h = hc * q * (0.5 + 0.5 * q)
+      }
+    }
+    const ty = y - this.noseTip
+    const tr2 = (ax * ax + ty * ty * 1.15) / (this.tipR * this.tipR)
+    if (tr2 < 1) {
+      const q = 1 - tr2
+      const th = this.noseH * q * (1.6 - 0.6 * q)
+      if (th > h) h = th
+    }
+    const adx = ax - this.alaX
+    const ady = y - this.alaY
+    const ar2 = (adx * adx + ady * ady * 1.3) / (this.alaR * this.alaR)
+    if (ar2 < 1) {
+      const q = 1 - ar2
+      const ah = this.alaH * q * (1.5 - 0.5 * q)
+      if (ah > h) h = ah
+    }
+    this.nhv = h
+  }
+
+  // ---------------- head (skin and painted features) ----------------
+  private shadeHead(): number {
+    const head = this.head
+    const t = this.hitT
+    const nrm = this.nrm
+    head.normal(nrm)
+    const nbx = nrm[0]
+    const nby = nrm[1]
+    const nbz = nrm[2]
+    let fx = head.px
+    let fy = head.py
+    const fz = head.pz
+    let depth = -t
+    const skin = this.skin
+    let ar = skin[0]
+    let ag = skin[1]
+    let ab = skin[2]
+    let an = this.skinNir
+    let part: number = PART.SKIN
+    let fill = 1
+    let edge = 0.55
+    let ks = 0.1
+    let nirKs = 0.08
+    const wrap = 0.35
+    let gx = 0
+    let gy = 0
+    let occl = 1
+    if (fz <= 0.05) {
+      // back or far side of the head: plain skin
+      this.toView(nbx, nby, nbz)
+      {
+        const lp = this.lp
+        lp[0] = ar
+        lp[1] = ag
+        lp[2] = ab
+        lp[3] = an
+        lp[4] = wrap
+        lp[5] = 0.04
+        lp[6] = 0.2
+        lp[7] = 1
+        lp[8] = 0.3
+        lp[9] = 0
+      }
+      this.light()
+      this.fill = 1
+      this.edge = edge
+      this.depth = depth
+      return PART.SKIN
+    }
+    // nose: parallax march so the nose stands out of the surface under yaw
+    let nh = 0
+    const vX = -this.dx
+    const vY = -this.dy
+    const vZ = -this.dz
+    const ndv = vX * nbx + vY * nby + vZ * nbz
+    const gpar = nbz > 0.2 ? ndv / nbz : 1
+    const shiftMax = gpar > 0.2 ? (this.noseH / gpar) * Math.sqrt(vX * vX + vY * vY) : 0
+    if (Math.abs(fx) < this.noseX0 + shiftMax && fy > this.noseY0 - shiftMax && fy < this.noseY1 + shiftMax && gpar > 0.2) {
+      const sMax = (this.noseH * 1.02) / gpar
+      const N = 6
+      let prevS = sMax
+      let prevD = -1
+      let found = false
+      for (let i = 0; i <= N; i++) {
+        const s = sMax * (1 - i / N)
+        this.nqx = fx + s * vX
+        this.nqy = fy + s * vY
+        this.noseHeight()
+        const h = this.nhv
+        const d = h - s * gpar
+        if (d >= 0) {
+          let sh = s
+          if (i > 0) {
+            const f = prevD / (prevD - d)
+            sh = prevS + (s - prevS) * f
+          }
+          fx += sh * vX
+          fy += sh * vY
+          this.nqx = fx
+          this.nqy = fy
+          this.noseHeight()
+          nh = this.nhv
+          depth += sh
+          found = true
+          break
+        }
+        prevS = s
+        prevD = d
+      }
+      if (found && nh > 0) {
+        const e = 0.005
+        this.nqx = fx + e
+        this.nqy = fy
+        this.noseHeight()
+        gx += (this.nhv - nh) / e
+        this.nqx = fx
+        this.nqy = fy + e
+        this.noseHeight()
+        gy += (this.nhv - nh) / e
+      }
+    }
+    this.nqx = fx
+    this.nqy = fy
+    this.relief()
+    gx += this.reliefX
+    gy += this.reliefY
+    depth += this.reliefH * this.m22
+
+    const ax = fx < 0 ? -fx : fx
+    const side = fx < 0 ? -1 : 1
+    // skin texture
+    const tex = this.skinTex
+    const n1 = vnoise2(fx * 30, fy * 30, this.seed)
+    const n2 = vnoise2(fx * 7, fy * 7, this.seed ^ 0x1234)
+    const tmul = 1 + tex * (0.07 * (n1 - 0.5) + 0.18 * (n2 - 0.5))
+    ar *= tmul
+    ag *= tmul * (1 - 0.02 * tex * (n2 - 0.5))
+    ab *= tmul
+    an *= 1 + tex * 0.06 * (n2 - 0.5)
+    // cheeks: rosiness and blush
+    {
+      const cdx = ax - 0.44
+      const cdy = fy - 0.36
+      const q = (cdx * cdx) / 0.06 + (cdy * cdy) / 0.035
+      if (q < 1) {
+        const wv = (1 - q) * (1 - q) * (0.1 * this.rosiness + 0.12 * this.makeup)
+        ag *= 1 - wv
+        ab *= 1 - 0.8 * wv
+      }
+    }
+    // shaved beard shadow on the lower face
+    if (this.beard > 0) {
+      const wv = smoothstep(this.subnasale - 0.04, this.subnasale + 0.06, fy + 0.25 * Math.max(0, ax - 0.35)) * this.beard * 0.55
+      if (wv > 0) {
+        const nb = 0.8 + 0.4 * vnoise2(fx * 60, fy * 60, this.seed ^ 0x3131)
+        const d = wv * nb
+        ar *= 1 - 0.34 * d
+        ag *= 1 - 0.3 * d
+        ab *= 1 - 0.2 * d
+        an *= 1 - 0.12 * d
+        fill -= 0.06 * d
+      }
+    }
+    // forehead under the hair: contact shadow
+    if (this.hc !== null && !this.hc.buzz) {
+      const X = fx / this.A
+      const q = (fy / this.B - this.hairline(X)) / 0.07
+      // only under the top of the hairline, not along its descent at the temples
+      const ax = X < 0 ? -X : X
+      const top = this.hc.sideX < 2 ? 1 - smoothstep(this.hc.sideX - 0.38, this.hc.sideX - 0.12, ax) : 1 - smoothstep(0.5, 0.78, ax)
+      let sh = top > 0 && q > -2.5 && q < 2.5 ? 0.32 * top * Math.exp(-q * q) : 0
+      if (this.hc.sideX < 2) sh = Math.max(sh, 0.25 * smoothstep(this.hc.sideX - 0.08, this.hc.sideX + 0.04, Math.abs(X)))
+      occl *= 1 - sh
+    }
+
+    // ---- eyes ----
+    const ey = fy - this.eyeY
+    const lxe = ax - this.ecx
+    const ew = this.ew
+    if (lxe > -ew * 1.5 && lxe < ew * 1.6 && ey > -0.24 && ey < ew * 1.1) {
+      const s = lxe / ew
+      const as = s < 0 ? -s : s
+      const ly = ey + this.eTilt * lxe
+      let up = 0
+      let lo = 0
+      let shape = 0
+      if (as < 1) {
+        const w1 = 1 - s * s
+        shape = w1 * (1 - this.eRound) + Math.sqrt(w1) * this.eRound
+        up = -this.eUp * shape * (1 - 0.18 * s)
+        lo = this.eLo * shape * (1 + 0.22 * s)
+        if (ly > up && ly < lo) {
+          return this.shadeEye(side, lxe, ly, s, up, fx, fy, depth, nbx, nby, nbz)
+        }
+      }
+      // lids: lash lines, crease, shadows; every term fades out continuously
+      const taper = as < 1 ? 1 : as < 1.3 ? 1 - (as - 1) / 0.3 : 0
+      if (taper > 0) {
+        const du = up - ly
+        if (du > 0) {
+          const wl = ew * (0.045 + 0.035 * Math.max(0, s)) * (1 + 0.6 * this.makeup)
+          const d = this.line(du, wl) * taper
+          const dark = d * (0.82 + 0.1 * this.makeup)
+          ar *= 1 - dark
+          ag *= 1 - dark
+          ab *= 1 - dark
+          an *= 1 - 0.8 * d
+          fill -= 0.75 * d
+          // crease above the lid
+          const cg = ew * (0.2 + 0.12 * this.crease) + this.eUp * 0.15
+          const dc = Math.abs(du - cg * (0.3 + 0.7 * shape))
+          const c = this.line(dc, ew * 0.05) * (0.1 + 0.3 * this.crease) * shape
+          ar *= 1 - c
+          ag *= 1 - c
+          ab *= 1 - c * 0.9
+          an *= 1 - 0.5 * c
+          fill -= 0.35 * c
+          // eyeshadow (RGB only)
+          if (this.makeup > 0) {
+            const m = this.makeup * 0.35 * shape * (1 - smoothstep(cg, cg * 1.6, du))
+            ar *= 1 - 0.45 * m
+            ag *= 1 - 0.55 * m
+            ab *= 1 - 0.3 * m
+          }
+        } else {
+          const dl = ly - lo
+          const d = this.line(dl, ew * 0.022) * 0.45 * taper
+          ar *= 1 - d
+          ag *= 1 - d
+          ab *= 1 - d
+          an *= 1 - 0.6 * d
+          fill -= 0.4 * d
+          // under-eye shadow
+          if (dl < 0.12) occl *= 1 - 0.07 * (1 - dl / 0.12) * taper
+        }
+      }
+      if (as >= 1 && as < 1.3 && s > 0 && this.makeup > 0.4) {
+        // eyeliner wing
+        const wy = ly + (s - 1) * ew * 0.35
+        const d = this.line(Math.abs(wy + ew * 0.02), ew * 0.03) * (this.makeup - 0.4) * (1 - (as - 1) / 0.3)
+        ar *= 1 - d
+        ag *= 1 - d
+        ab *= 1 - d
+      }
+      // socket shadow near the inner corner
+      const ic = (lxe + ew * 1.05) / (ew * 0.5)
+      const iy = (ly + 0.02) / 0.08
+      const iq = ic * ic + iy * iy
+      if (iq < 1) occl *= 1 - 0.12 * (1 - iq) * (1 - iq)
+    }
+
+    // ---- brows ----
+    {
+      const span = this.browOut - this.browIn
+      const u = (ax - this.browIn) / span
+      if (u > -0.06 && u < 1.04) {
+        const pk = 0.6
+        const a = u < pk ? 1 - ((pk - u) / pk) * ((pk - u) / pk) : 1 - ((u - pk) / (1 - pk)) * ((u - pk) / (1 - pk))
+        const iu = 1 - u
+        const yc = this.browY - this.browArch * a - this.browTilt * u - this.browInner * iu * iu
+        let half = this.browThick * 0.5 * (1.15 - 0.6 * u)
+        if (u < 0.08) half *= Math.sqrt(Math.max(0, (u + 0.06) / 0.14))
+        else if (u > 0.82) half *= Math.sqrt(Math.max(0, (1.04 - u) / 0.22))
+        const dyb = fy - yc
+        if (dyb > -half && dyb < half && half > 0) {
+          const strands = vnoise2(ax * 90 - fy * 40 * (1 - u), fy * 22, this.seed ^ 0x4242)
+          const dens = (0.55 + 0.45 * strands) * (1 - 0.45 * smoothstep(0.45, 1, Math.abs(dyb) / half)) * (0.8 + 0.2 * (1 - u))
+          const bc = this.browCol
+          ar = lerp(ar, bc[0], dens)
+          ag = lerp(ag, bc[1], dens)
+          ab = lerp(ab, bc[2], dens)
+          an = lerp(an, this.browNir, dens * 0.9)
+          part = PART.BROW
+          fill = 0.35 + 0.3 * (1 - dens)
+          edge = 0.2
+          ks = 0.03
+          nirKs = 0
+        }
+      }
+    }
+
+    // ---- nose ----
+    if (part === PART.SKIN && nh > 0.017) {
+      part = PART.NOSE
+      ks = 0.16
+      nirKs = 0.16
+      // nostrils
+      const ndx = ax - this.alaX * 0.62
+      const ndy = fy - (this.noseTip + this.tipR * 0.62) + 0.25 * ndx
+      const q = (ndx * ndx) / (0.034 * 0.034) + (ndy * ndy) / (0.015 * 0.015)
+      if (q < 1) {
+        part = PART.NOSTRIL
+        const k = 0.55 + 0.45 * q
+        ar *= 0.2 * k
+        ag *= 0.15 * k
+        ab *= 0.15 * k
+        an *= 0.25 * k
+        fill = 0.3
+        edge = 0.25
+        ks = 0
+        nirKs = 0
+      }
+    } else if (part === PART.SKIN && fy > this.noseTip && fy < this.subnasale + 0.03 && ax < this.alaX + this.alaR) {
+      // shadow under the nose
+      occl *= 0.8 + 0.2 * smoothstep(this.noseTip, this.subnasale + 0.03, fy)
+    }
+
+    // ---- mouth ----
+    const mw = this.mw
+    if (part === PART.SKIN && ax < mw * 1.12 && fy > this.mouthY - 0.12 && fy < this.mouthY + this.openH + 0.14) {
+      const s = fx / mw
+      const as = s < 0 ? -s : s
+      if (as < 1) {
+        const w1 = 1 - s * s
+        const sw = Math.sqrt(w1)
+        const line = this.mouthY - 0.055 * this.smile * s * s + 0.008 * w1
+        const gap = this.openH * sw * (0.55 + 0.45 * w1)
+        const yUi = line - gap * 0.3
+        const yLi = line + gap * 0.7
+        const notch = as < 0.17 ? 1 - (s / 0.17) * (s / 0.17) : 0
+        const bow = (0.45 * w1 + 0.55 * sw) * (1 - 0.3 * notch)
+        const yUo = yUi - this.uT * bow
+        const yLo = yLi + this.lT * sw * (0.75 + 0.25 * w1)
+        if (fy >= yUo && fy < yLo) {
+          const lip = this.lip
+          if (fy < yUi) {
+            part = PART.LIP_UPPER
+            const tt = (fy - yUo) / (yUi - yUo)
+            gy += 0.9 * (1 - 2 * tt) - 0.5
+            ar = lip[0] * tmul
+            ag = lip[1] * tmul
+            ab = lip[2] * tmul
+            an = this.skinNir * 0.93
+            fill = 0.8
+            edge = 0.32
+            ks = 0.18 + 0.25 * this.makeup
+            nirKs = 0.05
+          } else if (fy >= yLi) {
+            part = PART.LIP_LOWER
+            const tt = (fy - yLi) / (yLo - yLi)
+            gy += 1.1 * (1 - 2 * tt) + 0.3
+            ar = lip[0] * tmul
+            ag = lip[1] * tmul
+            ab = lip[2] * tmul
+            an = this.skinNir * 0.95
+            fill = 0.85
+            edge = 0.4
+            ks = 0.3 + 0.3 * this.makeup
+            nirKs = 0.08
+          } else {
+            // open mouth: teeth and interior
+            const tt = (fy - yUi) / Math.max(1e-6, yLi - yUi)
+            const teethH = Math.min(0.5, 0.055 / Math.max(gap, 1e-6))
+            if (tt < teethH && as < 0.82) {
+              part = PART.TEETH
+              const sh = 1 - 0.55 * as * as
+              ar = 0.78 * sh
+              ag = 0.75 * sh
+              ab = 0.68 * sh
+              an = 0.62 * sh
+              fill = 0.95
+              edge = 0.85
+              ks = 0.2
+              nirKs = 0
+            } else {
+              part = PART.MOUTH
+              const deep = 0.35 + 0.65 * Math.abs(tt - 0.55)
+              const tongue = tt > 0.7 && as < 0.6 ? 1 : 0
+              ar = (0.1 + 0.25 * tongue) * deep
+              ag = (0.02 + 0.05 * tongue) * deep
+              ab = (0.02 + 0.05 * tongue) * deep
+              an = (0.06 + 0.15 * tongue) * deep
+              fill = 0.25
+              edge = 0.0
+              ks = 0.05
+              nirKs = 0
+            }
+            gx = 0
+            gy = 0
+            occl = 1
+          }
+        } else {
+          // corners of the mouth
+          if (as > 0.8 && Math.abs(fy - line) < 0.04) {
+            const d = this.line(Math.abs(fy - line), 0.01) * smoothstep(0.8, 1, as) * 0.45
+            ar *= 1 - d
+            ag *= 1 - d
+            ab *= 1 - d
+            fill -= 0.4 * d
+          }
+        }
+      } else if (as < 1.12) {
+        const line = this.mouthY - 0.055 * this.smile
+        const d = this.line(Math.abs(fy - line), 0.012) * (1.12 - as) * 3 * 0.35
+        ar *= 1 - d
+        ag *= 1 - d
+        ab *= 1 - d
+        fill -= 0.3 * d
+      }
+    }
+    // nasolabial folds when smiling
+    if (part === PART.SKIN && this.smile > 0.1) {
+      const y0 = this.alaY
+      const y1 = this.mouthY + 0.08
+      const u = (fy - y0) / (y1 - y0)
+      if (u > 0 && u < 1) {
+        const x0 = this.alaX + this.alaR * 0.7
+        const x1 = mw + 0.06
+        const xf = x0 + (x1 - x0) * u + 0.12 * u * (1 - u)
+        const d = this.line(ax - xf, 0.014) * this.smile * 0.32 * (1 - 0.6 * u)
+        ar *= 1 - d
+        ag *= 1 - d
+        ab *= 1 - 0.8 * d
+        an *= 1 - 0.3 * d
+        fill -= 0.5 * d
+      }
+    }
+
+    // ---- light ----
+    const nx = nbx - nbz * gx
+    const ny = nby - nbz * gy
+    this.toView(nx, ny, nbz)
+    {
+      const lp = this.lp
+      lp[0] = ar * occl
+      lp[1] = ag * occl
+      lp[2] = ab * occl
+      lp[3] = an * (0.6 + 0.4 * occl)
+      lp[4] = wrap
+      lp[5] = ks
+      lp[6] = 0.35
+      lp[7] = 1
+      lp[8] = 0.45
+      lp[9] = nirKs
+    }
+    this.light()
+    this.fill = fill
+    this.edge = edge
+    this.hatch()
+    this.depth = depth
+    return part
+  }
+
+  /** Soft line profile of half-width w at distance d, never thinner than a pixel (ink kept). */
+  private line(d: number, w: number): number {
+    const wm = this.pix * 0.55
+    const we = w > wm ? w : wm
+    const amp = w > wm ? 1 : w / wm
+    const q = d / we
+    return q > 2.5 || q < -2.5 ? 0 : amp * Math.exp(-q * q)
+  }
+
+  /** Sketch fill with hatching in the shadows (uses this.r/g/b from light()). */
+  private hatch(): void {
+    const lum = 0.3 * this.r + 0.55 * this.g + 0.15 * this.b
+    const shade = clamp01(0.55 - lum * 1.4)
+    let f = this.fill
+    if (shade > 0) {
+      const period = 0.045
+      const v = (this.sx + this.sy * 0.6) / period
+      const st = v - Math.floor(v)
+      const stroke = st < 0.5 ? st * 2 : 2 - st * 2
+      f -= shade * (0.25 + 0.35 * stroke)
+    }
+    this.fill = f
+  }
+
+  /** Current sample position (for screen-space patterns like hatching). */
+  sx = 0
+  sy = 0
+
+  // ---------------- eye interior ----------------
+  private shadeEye(side: number, lxe: number, ly: number, s: number, up: number, fx: number, fy: number, depth: number, nbx: number, nby: number, nbz: number): number {
+    const ew = this.ew
+    // eyeball normal: a sphere behind the opening
+    const eb = ew * 1.25
+    const ex = (lxe * side) / eb
+    const eyv = ly / eb
+    const ez2 = 1 - ex * ex - eyv * eyv
+    const ezn = ez2 > 0 ? Math.sqrt(ez2) : 0
+    this.toView(nbx * 0.4 + ex, nby * 0.4 + eyv, nbz * 0.4 + ezn)
+    // iris centre in eye-local coordinates (lxe points outwards, so flip gaze per side)
+    const icx = this.gazeDx * side
+    const icy = this.gazeDy
+    const ddx = lxe - icx
+    const ddy = ly - icy
+    const d2 = ddx * ddx + ddy * ddy
+    const lidShadow = clamp01(1 - (ly - up) / (ew * 0.32))
+    const shade = 1 - 0.4 * lidShadow * lidShadow
+    let part: number
+    let ar: number
+    let ag: number
+    let ab: number
+    let an: number
+    let fill: number
+    let edge: number
+    const ir = this.irisR
+    if (d2 < ir * ir) {
+      const d = Math.sqrt(d2)
+      const rr = d / ir
+      if (d < this.pupilR) {
+        part = PART.PUPIL
+        ar = 0.004
+        ag = 0.004
+        ab = 0.005
+        an = 0.025
+        fill = 0.05
+        edge = 0
+      } else {
+        part = PART.IRIS
+        const inv = d > 1e-9 ? 1 / d : 0
+        const cx = ddx * inv
+        const cy = ddy * inv
+        const streak = vnoise2(cx * 11 + 40, cy * 11 + 40, this.seed ^ 0x5151)
+        const fine = vnoise2(cx * 26 + rr * 3, cy * 26 + rr * 3, this.seed ^ 0x5252)
+        const limbus = 1 - 0.6 * smoothstep(0.78, 1, rr)
+        const collar = 1 + 0.28 * Math.max(0, 1 - Math.abs(rr - 0.5) / 0.12)
+        const pupilRing = 1 - 0.3 * smoothstep(this.pupilR / ir + 0.15, this.pupilR / ir, rr)
+        const k = (0.7 + 0.3 * streak + 0.25 * (fine - 0.5)) * limbus * collar * pupilRing
+        const ic = this.iris
+        const warm = 1 - smoothstep(0.3, 0.6, rr)
+        ar = ic[0] * k * (1 + 0.25 * warm)
+        ag = ic[1] * k * (1 + 0.05 * warm)
+        ab = ic[2] * k * (1 - 0.2 * warm)
+        an = this.irisNir * (0.75 + 0.25 * streak + 0.2 * (fine - 0.5)) * (1 - 0.45 * smoothstep(0.82, 1, rr)) * pupilRing
+        fill = 0.3 + 0.2 * streak * limbus
+        edge = 0.22
+      }
+    } else {
+      part = PART.SCLERA
+      const corner = smoothstep(0.55, 1, s < 0 ? -s : s)
+      ar = 0.82 * (1 - 0.25 * corner)
+      ag = 0.78 * (1 - 0.32 * corner)
+      ab = 0.74 * (1 - 0.3 * corner)
+      if (s < -0.8) {
+        const c = smoothstep(-0.8, -0.95, s)
+        ar = lerp(ar, 0.7, c)
+        ag = lerp(ag, 0.36, c)
+        ab = lerp(ab, 0.36, c)
+      }
+      an = 0.72 * (1 - 0.2 * corner)
+      fill = 1
+      edge = 0.92
+    }
+    ar *= shade
+    ag *= shade
+    ab *= shade
+    an *= shade
+    {
+      const lp = this.lp
+      lp[0] = ar
+      lp[1] = ag
+      lp[2] = ab
+      lp[3] = an
+      lp[4] = 0.5
+      lp[5] = 0.04
+      lp[6] = 0
+      lp[7] = 1
+      lp[8] = 0.6
+      lp[9] = 0
+    }
+    this.light()
+    // corneal glints: a reflection of the key light (RGB) and of the frontal illuminator (NIR)
+    // small catchlights; below half a pixel they keep their energy rather than their size
+    const gr0 = ir * 0.1
+    const gr = Math.max(gr0, this.pix * 0.5)
+    const gAmp = (gr0 / gr) * (gr0 / gr)
+    const ig2 = 1 / (gr * gr)
+    {
+      const gxv = lxe - (icx + this.glintNirX * side)
+      const gyv = ly - (icy + this.glintNirY)
+      const q = (gxv * gxv + gyv * gyv) * ig2
+      if (q < 4) this.nir += 1.4 * gAmp * Math.exp(-q * 1.5)
+    }
+    if (this.glintRgbOn) {
+      const gxv = lxe - (icx + this.glintRgbX * side)
+      const gyv = ly - (icy + this.glintRgbY)
+      const q = (gxv * gxv + gyv * gyv) * ig2
+      if (q < 4) {
+        const gl = 1.6 * gAmp * Math.exp(-q * 1.5) * this.intensity
+        this.r += gl * this.lightR
+        this.g += gl * this.lightG
+        this.b += gl * this.lightB
+        fill = Math.max(fill, Math.exp(-q * 1.5))
+      }
+    }
+    void fx
+    void fy
+    this.fill = fill
+    this.edge = edge
+    this.depth = depth - 0.01
+    return part
+  }
+
+  // ---------------- hair ----------------
+  private shadeHair(): number {
+    const x = this.qx
+    const y = this.qy
+    const z = this.qz
+    const k = this.hk
+    const inner = this.hInner
+    const t = this.hitT
+    const hair = this.hair as Star
+    hair.px = x
+    hair.py = y
+    hair.pz = z
+    hair.k = k
+    hair.kd = this.hkd
+    hair.normal(this.nrm)
+    let nx = this.nrm[0]
+    let ny = this.nrm[1]
+    let nz = this.nrm[2]
+    if (inner) {
+      nx = -nx
+      ny = -ny
+      nz = -nz
+    }
+    const hc = this.hc as HairConfig
+    // strand coordinate: angle around the parting (front) or across the back
+    const px = x - this.hairPartX
+    const py = y - this.hairPartY
+    const dist = Math.sqrt(px * px + py * py)
+    const wave = this.hairWave
+    let a: number
+    if (inner) a = x * 2.2
+    else a = Math.atan2(px, py > 0.05 ? py : 0.05)
+    const wf = 8 + 12 * wave
+    const wv = wave * 0.05 * Math.sin(dist * wf + a * 2)
+    const sa = a + wv
+    const seed = this.seed
+    const s1 = vnoise1(sa * 95, seed ^ 0xa1)
+    const s2 = vnoise1(sa * 240 + 7, seed ^ 0xa2)
+    const s3 = vnoise1(sa * 16 + 3, seed ^ 0xa3)
+    let strand = 0.45 * s1 + 0.35 * s2 + 0.2 * s3
+    // waves: brighter crests and darker troughs along the strands
+    const band = 0.5 + 0.5 * Math.sin(dist * wf + s3 * 2)
+    let waveShade = 1 - Math.min(0.7, wave) * 0.4 * (1 - band)
+    // curls and coils: an isotropic clumpy texture instead of combed strands
+    const curly = clamp01((wave - 0.62) * 3)
+    let sheen = 1
+    if (curly > 0) {
+      const c1 = vnoise2(x * 34 + z * 20, y * 34, seed ^ 0xa4)
+      const c2 = vnoise2(x * 75 - z * 30, y * 75, seed ^ 0xa6)
+      const curl = 0.6 * c1 + 0.4 * c2
+      strand = lerp(strand, curl, curly)
+      waveShade = lerp(waveShade, 0.62 + 0.6 * c1 * c1, curly)
+      sheen = 1 - 0.75 * curly
+    }
+    if (hc.buzz) strand = 0.5 + 0.5 * (vnoise2(x * 70, y * 70, seed ^ 0xa5) - 0.5)
+    // tangent along the strand (head frame), made orthogonal to the normal
+    let tx = px
+    let ty = py
+    let tz = 0
+    const tn = tx * nx + ty * ny
+    tx -= tn * nx
+    ty -= tn * ny
+    tz -= tn * nz
+    const tl = Math.sqrt(tx * tx + ty * ty + tz * tz) || 1
+    tx /= tl
+    ty /= tl
+    tz /= tl
+    this.toView(nx, ny, nz)
+    const vtx = this.m00 * tx + this.m01 * ty + this.m02 * tz
+    const vty = this.m10 * tx + this.m11 * ty + this.m12 * tz
+    const vtz = this.m20 * tx + this.m21 * ty + this.m22 * tz
+    // Kajiya–Kay highlight
+    const th = vtx * this.hx + vty * this.hy + vtz * this.hz
+    let s = 1 - th * th
+    s = s < 0 ? 0 : s
+    const s2p = s * s
+    const s4 = s2p * s2p
+    const s8 = s4 * s4
+    const s16 = s8 * s8
+    const kk = s16 * s8
+    const hcol = this.hairCol
+    const alb = (0.72 + 0.56 * strand) * waveShade
+    let ar = hcol[0] * alb
+    let ag = hcol[1] * alb
+    let ab = hcol[2] * alb
+    let an = this.hairNir * (0.75 + 0.5 * strand)
+    let occl = inner ? 0.45 : 1
+    // roots darker near the face window and at the ends
+    if (!inner) {
+      const X = x / this.A
+      if (Math.abs(X) < hc.sideX + 0.15) {
+        const dY = this.hairline(X) - y / this.B
+        if (dY > 0 && dY < 0.1 && z > 0) occl *= 0.75 + 0.25 * (dY / 0.1)
+      }
+    }
+    if (hc.buzz) {
+      // stubble over the scalp
+      const sk = this.skin
+      const cov = 0.55 + 0.3 * strand
+      ar = lerp(sk[0] * 0.9, hcol[0], cov)
+      ag = lerp(sk[1] * 0.9, hcol[1], cov)
+      ab = lerp(sk[2] * 0.9, hcol[2], cov)
+      an = lerp(this.skinNir, this.hairNir, cov * 0.8)
+    }
+    occl *= 0.85 + 0.15 * Math.min(1, k)
+    ar *= occl
+    ag *= occl
+    ab *= occl
+    an *= occl
+    {
+      const lp = this.lp
+      lp[0] = ar
+      lp[1] = ag
+      lp[2] = ab
+      lp[3] = an
+      lp[4] = 0.25
+      lp[5] = 0
+      lp[6] = 0
+      lp[7] = 1
+      lp[8] = 0.3
+      lp[9] = 0
+    }
+    this.light()
+    const I = this.intensity * this.expo
+    const spec = this.hairSpec * kk * (0.5 + strand) * occl * (hc.buzz ? 0.3 : 1) * sheen
+    const facing = this.nrm[0] * this.lx + this.nrm[1] * this.ly + this.nrm[2] * this.lz
+    const spf = facing > -0.2 ? spec * I * Math.min(1, facing + 0.2) : 0
+    this.r += spf * this.lightR
+    this.g += spf * this.lightG
+    this.b += spf * this.lightB
+    this.nir += this.hairSpec * 0.5 * kk * (0.5 + strand) * occl * sheen
+    this.fill = hc.buzz ? 0.75 + 0.15 * strand : 0.22 + 0.5 * strand * strand + (inner ? -0.1 : 0)
+    this.edge = hc.buzz ? 0.3 : 0.02
+    this.depth = -t
+    return inner ? PART.HAIR_INNER : PART.HAIR
+  }
+
+  // ---------------- ear ----------------
+  private shadeEar(): number {
+    const side = this.earSide
+    const s = this.earHitS
+    const w = this.earHitW
+    const t = this.hitT
+    const W = this.earW
+    const H = this.earH
+    const q = this.earShape(s, w)
+    // normal: plane normal, curled outwards at the rim
+    const rim = smoothstep(0.55, 1, q)
+    const nxh = side * this.earCos + side * 0.3 * rim * this.earSin
+    const nzh = this.earSin - 0.2 * rim
+    const nyh = (w / H) * 0.3 * rim
+    this.toView(nxh, nyh, nzh)
+    if (this.nrm[2] < 0) {
+      this.nrm[0] = -this.nrm[0]
+      this.nrm[1] = -this.nrm[1]
+      this.nrm[2] = -this.nrm[2]
+    }
+    const sk = this.skin
+    // concha: darker bowl inside the rim
+    const cs = (s - W * 0.42) / (W * 0.24)
+    const cw = (w + H * 0.05) / (H * 0.45)
+    const cq = cs * cs + cw * cw
+    const bowl = cq < 1 ? (1 - cq) * 0.55 : 0
+    const helix = rim * (1 - rim) * 4 * 0.1
+    const k = (1 - bowl) * (1 + helix) * 0.92
+    const redden = 1 - 0.06 * this.rosiness
+    {
+      const lp = this.lp
+      lp[0] = sk[0] * k
+      lp[1] = sk[1] * k * redden
+      lp[2] = sk[2] * k * redden
+      lp[3] = this.skinNir * (1 - 0.6 * bowl)
+      lp[4] = 0.4
+      lp[5] = 0.05
+      lp[6] = 0.5
+      lp[7] = 1
+      lp[8] = 0.4
+      lp[9] = 0
+    }
+    this.light()
+    this.fill = 1 - 0.5 * bowl
+    this.edge = 0.7
+    this.hatch()
+    this.depth = -t
+    return PART.EAR
+  }
+
+  // ---------------- neck ----------------
+  private shadeNeck(): number {
+    const xv = this.sx
+    const t = this.hitT
+    const ox = this.ray[0]
+    const oy = this.ray[1]
+    const oz = this.ray[2]
+    const u = (xv - this.neckX) / this.neckRx
+    const wz = Math.sqrt(Math.max(0, 1 - u * u))
+    const nxv = u / this.neckRx
+    const nzv = wz / this.neckRz
+    const inv = 1 / Math.sqrt(nxv * nxv + nzv * nzv)
+    this.nrm[0] = nxv * inv
+    this.nrm[1] = 0
+    this.nrm[2] = nzv * inv
+    // head occlusion: the nearer the neck point is to the skull, the darker
+    const px = ox + t * this.dx
+    const py = oy + t * this.dy
+    const pz = oz + t * this.dz
+    const f = (px * px) / (this.A * this.A) + (py * py) / (this.B * this.B) + (pz * pz) / (this.C * this.C)
+    const ao = 0.55 + 0.45 * clamp01((f - 1) / 1.1)
+    // cast shadow of the head towards the light
+    let shadow = 1
+    {
+      const lxh = this.m00 * this.lx + this.m10 * this.ly + this.m20 * this.lz
+      const lyh = this.m01 * this.lx + this.m11 * this.ly + this.m21 * this.lz
+      const lzh = this.m02 * this.lx + this.m12 * this.ly + this.m22 * this.lz
+      const ia = 1 / (this.A * this.A * 0.85)
+      const ib = 1 / (this.B * this.B * 0.95)
+      const ic = 1 / (this.C * this.C * 0.85)
+      const qa = lxh * lxh * ia + lyh * lyh * ib + lzh * lzh * ic
+      const qb = 2 * (px * lxh * ia + py * lyh * ib + pz * lzh * ic)
+      const qc = px * px * ia + py * py * ib + pz * pz * ic - 1
+      // soft shadow: how deep the light ray passes inside the skull (its minimum of the
+      // ellipsoid function along the ray), if the closest approach is towards the light
+      const tStar = -qb / (2 * qa)
+      const fmin = tStar > 0 ? qc - (qb * qb) / (4 * qa) : qc
+      shadow = 0.3 + 0.7 * smoothstep(-0.45, 0.25, fmin)
+    }
+    const sk = this.skin
+    const tone = 0.93
+    {
+      const lp = this.lp
+      lp[0] = sk[0] * ao * tone
+      lp[1] = sk[1] * ao * tone
+      lp[2] = sk[2] * ao * tone
+      lp[3] = this.skinNir * (0.7 + 0.3 * ao)
+      lp[4] = 0.35
+      lp[5] = 0.03
+      lp[6] = 0.35
+      lp[7] = shadow
+      lp[8] = 0.4
+      lp[9] = 0
+    }
+    this.light()
+    this.fill = 1
+    this.edge = 0.8
+    this.hatch()
+    this.depth = -t
+    return PART.NECK
+  }
+
+  // ---------------- shoulders, clothing and neckline ----------------
+  private shadeCloth(): number {
+    const xv = this.sx
+    const yv = this.sy
+    const t = this.hitT
+    const dxn = xv - this.neckX
+    const ax = Math.abs(dxn)
+    const ys = this.shoulderY + 0.45 * smoothstep(0.35, 1.5, ax)
+    const top = yv - ys
+    // neckline: skin of the chest shows inside it
+    const dd = (yv - this.shoulderY) / this.necklineDepth
+    if (dd < 1) {
+      const round = 0.4 * Math.sqrt(Math.max(0, 1 - dd * dd))
+      const vee = 0.4 * (1 - dd)
+      const nw = lerp(round, vee, this.necklineV) + 0.02
+      if (ax < nw) {
+        const sk = this.skin
+        this.nrm[0] = dxn * 0.3
+        this.nrm[1] = -0.25
+        this.nrm[2] = 0.92
+        const k = 0.92 - 0.25 * (1 - clamp01(dd * 1.5))
+        {
+          const lp = this.lp
+          lp[0] = sk[0] * k
+          lp[1] = sk[1] * k
+          lp[2] = sk[2] * k
+          lp[3] = this.skinNir * 0.85
+          lp[4] = 0.35
+          lp[5] = 0.02
+          lp[6] = 0.3
+          lp[7] = 1
+          lp[8] = 0.4
+          lp[9] = 0
+        }
+        this.light()
+        this.fill = 1
+        this.edge = 0.8
+        this.hatch()
+        this.depth = -t - 0.02
+        return PART.CHEST
+      }
+    }
+    const slope = 1 - smoothstep(0, 0.35, top)
+    const sgn = dxn < 0 ? -1 : 1
+    let nx = sgn * 0.55 * smoothstep(0.7, 1.8, ax)
+    let ny = -0.6 * slope
+    let nz = 1
+    const inv = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz)
+    nx *= inv
+    ny *= inv
+    nz *= inv
+    this.nrm[0] = nx
+    this.nrm[1] = ny
+    this.nrm[2] = nz
+    const folds = 0.85 + 0.3 * vnoise2(xv * 3.5, yv * 1.2, this.seed ^ 0xc1)
+    const c = this.cloth
+    {
+      const lp = this.lp
+      lp[0] = c[0] * folds
+      lp[1] = c[1] * folds
+      lp[2] = c[2] * folds
+      lp[3] = this.clothNir * folds
+      lp[4] = 0.3
+      lp[5] = 0.02
+      lp[6] = 0
+      lp[7] = 1
+      lp[8] = 0.3
+      lp[9] = 0
+    }
+    this.light()
+    this.fill = 0.95
+    this.edge = 0.75
+    this.hatch()
+    this.depth = -t
+    return PART.CLOTH
+  }
+
+  // ---------------- glasses ----------------
+  private shadeFrame(): number {
+    const t = this.hitT
+    this.toView(0.1, -0.2, 1)
+    const f = this.frame
+    {
+      const lp = this.lp
+      lp[0] = f[0]
+      lp[1] = f[1]
+      lp[2] = f[2]
+      lp[3] = this.frameNir
+      lp[4] = 0.1
+      lp[5] = 0.6
+      lp[6] = 0
+      lp[7] = 1
+      lp[8] = 0.2
+      lp[9] = 0.4
+    }
+    this.light()
+    this.fill = 0.15
+    this.edge = 0
+    this.depth = -t
+    return PART.FRAME
+  }
+
+  private applyLens(): void {
+    const u = this.lensU
+    const v = this.lensV
+    const yv = this.sy
+    const tint = this.lensTint
+    const k = 1 - 0.75 * tint
+    this.r *= k * 0.97
+    this.g *= k * 0.98
+    this.b *= k
+    this.nir *= 0.96
+    // reflection of the surroundings and a highlight
+    const refl = 0.04 + 0.04 * clamp01(0.5 - (yv - this.view.cy) * 0.5)
+    this.r += refl
+    this.g += refl
+    this.b += refl * 1.1
+    const ru = u / this.gw - 0.1 * this.lx
+    const rv = v / this.gh + 0.45 + 0.2 * this.ly
+    const q = ru * ru * 6 + rv * rv * 18
+    if (q < 1) {
+      const h = (1 - q) * 0.18 * this.intensity
+      this.r += h
+      this.g += h
+      this.b += h
+    }
+    // NIR: the illuminator's glare on the lens
+    const nu = u / this.gw + 0.15
+    const nv = v / this.gh + 0.1
+    const nq = (nu * nu + nv * nv) * 30
+    if (nq < 4) this.nir += 0.9 * Math.exp(-nq)
+    this.fill = Math.min(this.fill, 0.97)
+  }
+}
