@@ -1,11 +1,25 @@
 // Annotations: annotations/<sampleId>.png as 8-bit palette PNGs (value = class id,
 // 255 = unlabeled) that PIL, OpenCV and torchvision read directly, plus a small
 // annotations/status.json with each sample's status (in progress or done).
+// Encoding and decoding go through engine/io/masks.ts, the one mask interchange module;
+// import and export of index PNG, .npy and colour PNG for the editor live here too.
 import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import { ApiError, type AnnotationStatus } from '../../shared/api'
+import { ApiError, type AnnotationStatus, type MaskFileFormat } from '../../shared/api'
 import { UNLABELED, type ClassDef } from '../../shared/project'
-import { decodePng, encodeIndexedPng, PngError } from '../engine/io/png'
+import {
+  classColourTable,
+  decodeColourMask,
+  decodeMaskPng,
+  decodeNpy,
+  encodeColourMask,
+  encodeMaskPng,
+  encodeNpy,
+  maskPalette,
+  MaskFormatError,
+  type ColourTableEntry,
+  type UnmappedColour
+} from '../engine/io/masks'
 import { writeFileAtomic, writeJsonAtomic } from '../engine/io/atomic'
 import { resolveInProject } from './paths'
 
@@ -26,7 +40,7 @@ export class AnnotationStore {
     }
   }
 
-  async load(sampleId: string, classes: ClassDef[]): Promise<{ width: number; height: number; labels: Uint8Array } | null> {
+  async load(sampleId: string, classes: ClassDef[], expectedSize: { width: number; height: number }): Promise<{ width: number; height: number; labels: Uint8Array } | null> {
     const path = resolveInProject(this.projectDir, join('annotations', `${sampleId}.png`))
     let bytes: Uint8Array
     try {
@@ -35,10 +49,8 @@ export class AnnotationStore {
       return null
     }
     try {
-      const png = decodePng(bytes)
-      if (png.channels !== 1) throw new PngError(`it has ${png.channels} channels, an index mask has 1`)
-      checkLabels(png.data, classes)
-      return { width: png.width, height: png.height, labels: png.data }
+      const labels = await decodeMaskPng(bytes, { width: expectedSize.width, height: expectedSize.height, classes })
+      return { width: expectedSize.width, height: expectedSize.height, labels }
     } catch (error) {
       throw new ApiError({ code: 'bad-input', message: `annotations/${sampleId}.png cannot be read: ${(error as Error).message}` })
     }
@@ -55,7 +67,7 @@ export class AnnotationStore {
         throw new ApiError({ code: 'bad-input', field: 'labels', message: `mask has ${labels.length} values, ${width}×${height} needs ${width * height}` })
       }
       checkLabels(labels, classes)
-      await writeFileAtomic(path, encodeIndexedPng({ width, height, indices: labels, palette: paletteFor(classes) }))
+      await writeFileAtomic(path, encodeMaskPng(labels, width, height, classes))
       const statuses = await this.statuses()
       statuses[sampleId] = args.status ?? statuses[sampleId] ?? 'in-progress'
       if (statuses[sampleId] === 'unlabeled') statuses[sampleId] = 'in-progress'
@@ -95,14 +107,64 @@ export function checkLabels(labels: Uint8Array, classes: ClassDef[]): void {
   }
 }
 
-/** The project palette: class colours at their ids, a neutral grey at 255. */
+/** The project palette: class colours at their ids, a neutral grey at 255 (masks.ts's maskPalette). */
 export function paletteFor(classes: ClassDef[]): Uint8Array {
-  const palette = new Uint8Array(256 * 3)
-  for (const c of classes) {
-    palette[c.id * 3] = parseInt(c.color.slice(1, 3), 16)
-    palette[c.id * 3 + 1] = parseInt(c.color.slice(3, 5), 16)
-    palette[c.id * 3 + 2] = parseInt(c.color.slice(5, 7), 16)
+  return maskPalette(classes)
+}
+
+const MASK_FILES: Record<MaskFileFormat, { suffix: string; mime: string }> = {
+  png: { suffix: '.png', mime: 'image/png' },
+  npy: { suffix: '.npy', mime: 'application/octet-stream' },
+  colour: { suffix: '_colour.png', mime: 'image/png' }
+}
+
+/** Decode a mask file another tool wrote, refusing other sizes and values that are not classes or 255. */
+export async function importMask(args: {
+  format: MaskFileFormat
+  bytes: Uint8Array
+  tolerance?: number
+  table?: ColourTableEntry[]
+  classes: ClassDef[]
+  expectedSize: { width: number; height: number }
+}): Promise<{ width: number; height: number; labels: Uint8Array; unmapped: UnmappedColour[] }> {
+  const { format, bytes, classes, expectedSize } = args
+  const { width, height } = expectedSize
+  try {
+    if (format === 'png') return { width, height, labels: await decodeMaskPng(bytes, { width, height, classes }), unmapped: [] }
+    if (format === 'npy') {
+      const mask = decodeNpy(bytes, { width, height, classes })
+      return { ...mask, unmapped: [] }
+    }
+    const table = args.table ?? classColourTable(classes)
+    const known = new Set(classes.map((c) => c.id))
+    const stray = table.filter((entry) => entry.classId !== UNLABELED && !known.has(entry.classId))
+    if (stray.length) throw new MaskFormatError(`colour table maps ${stray[0].color} to ${stray[0].classId}, which is not a class (0–${classes.length - 1}) or 255`)
+    const mask = await decodeColourMask(bytes, table, { tolerance: args.tolerance ?? 0, width, height })
+    return mask
+  } catch (error) {
+    if (error instanceof MaskFormatError) throw new ApiError({ code: 'bad-input', field: 'bytes', message: error.message })
+    throw error
   }
-  palette.set([128, 128, 128], UNLABELED * 3)
-  return palette
+}
+
+/** A mask in an interchange format, with the file name a download should get. */
+export function exportMask(args: {
+  sampleId: string
+  format: MaskFileFormat
+  mask: { width: number; height: number; labels: Uint8Array }
+  classes: ClassDef[]
+}): { bytes: Uint8Array; fileName: string; mime: string } {
+  const { sampleId, format, mask, classes } = args
+  const { width, height, labels } = mask
+  let bytes: Uint8Array
+  try {
+    if (format === 'png') bytes = encodeMaskPng(labels, width, height, classes)
+    else if (format === 'npy') bytes = encodeNpy(labels, height, width)
+    else bytes = encodeColourMask(labels, width, height, classColourTable(classes))
+  } catch (error) {
+    if (error instanceof MaskFormatError) throw new ApiError({ code: 'bad-input', message: error.message })
+    throw error
+  }
+  const file = MASK_FILES[format]
+  return { bytes, fileName: `${sampleId}${file.suffix}`, mime: file.mime }
 }

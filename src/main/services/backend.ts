@@ -15,11 +15,12 @@ import { Emitter } from '../../shared/emitter'
 import { PROJECT_TEMPLATES } from '../../shared/project'
 import { ProjectStore } from './projectStore'
 import { SampleStore } from './sampleStore'
-import { AnnotationStore } from './annotationStore'
+import { AnnotationStore, exportMask, importMask } from './annotationStore'
 import { JobManager, type JobKind } from './jobs/jobManager'
 import { ChildProcessWorkerHost, type WorkerHost } from './jobs/workerHost'
 import { builtinJobKinds } from './jobs/kinds'
 import { projectsHome } from './paths'
+import { attachGenerator, describeGenerators, sampleDetail, sampleJob, setExecutionProvider, useGenerator } from './generatorService'
 
 export interface BackendOptions {
   mode: SystemInfo['mode']
@@ -118,7 +119,7 @@ export class StudioBackend {
     const offs = [
       jobs.events.on('updated', (job) => {
         this.emit({ type: 'job.updated', job })
-        if (job.kind === 'render-samples') this.samplesChanged(job.state !== 'running')
+        if (job.kind === 'render-samples' || job.kind === 'generate-samples') this.samplesChanged(job.state !== 'running')
       }),
       jobs.events.on('removed', (id) => this.emit({ type: 'job.removed', id })),
       jobs.events.on('log', ({ jobId, line }) => this.emit({ type: 'job.log', jobId, line })),
@@ -153,15 +154,14 @@ export class StudioBackend {
 
     'samples.list': () => this.requireContext().samples.list(),
     'samples.get': ({ id }) => this.requireContext().samples.get(id),
-    'samples.generate': async ({ count, seedStart }) => {
-      const { project } = this.projects.requireCurrent()
-      return this.requireContext().jobs.start('render-samples', {
-        count,
-        seedStart,
-        size: project.settings.sampleSize,
-        modalities: project.modalities.map((m) => m.id),
-        generator: project.generator
-      })
+    'samples.generate': async (args) => {
+      // The renderer's job or the ONNX generator's, with the project's settings (generatorService).
+      const { kind, params } = await sampleJob(this.projects.requireCurrent(), args)
+      return this.requireContext().jobs.start(kind, params)
+    },
+    'samples.detail': ({ id }) => {
+      const context = this.requireContext()
+      return sampleDetail(context.dir, context.samples, id)
     },
     'samples.delete': async ({ ids }) => {
       const deleted = await this.requireContext().samples.delete(ids)
@@ -169,9 +169,11 @@ export class StudioBackend {
       return { deleted }
     },
 
-    'annotations.load': ({ sampleId }) => {
+    'annotations.load': async ({ sampleId }) => {
       const { project } = this.projects.requireCurrent()
-      return this.requireContext().annotations.load(sampleId, project.classes)
+      const context = this.requireContext()
+      const sample = await context.samples.readSampleFile(sampleId)
+      return context.annotations.load(sampleId, project.classes, { width: sample.width, height: sample.height })
     },
     'annotations.save': async (args) => {
       const { project } = this.projects.requireCurrent()
@@ -181,6 +183,24 @@ export class StudioBackend {
       this.emit({ type: 'samples.changed' })
       return { savedAt }
     },
+    'annotations.import': async ({ sampleId, format, bytes, tolerance, table }) => {
+      const { project } = this.projects.requireCurrent()
+      const sample = await this.requireContext().samples.readSampleFile(sampleId)
+      return importMask({ format, bytes, tolerance, table, classes: project.classes, expectedSize: { width: sample.width, height: sample.height } })
+    },
+    'annotations.export': async ({ sampleId, format }) => {
+      const { project } = this.projects.requireCurrent()
+      const context = this.requireContext()
+      const sample = await context.samples.readSampleFile(sampleId)
+      const mask = await context.annotations.load(sampleId, project.classes, { width: sample.width, height: sample.height })
+      if (!mask) throw new ApiError({ code: 'not-found', field: 'sampleId', message: `sample "${sampleId}" has no annotation yet: paint something first` })
+      return exportMask({ sampleId, format, mask, classes: project.classes })
+    },
+
+    'models.generators': () => describeGenerators(this.projects.requireCurrent()),
+    'models.attachGenerator': (args) => attachGenerator(this.projects, args),
+    'models.useGenerator': (args) => useGenerator(this.projects, args),
+    'models.setExecutionProvider': ({ provider }) => setExecutionProvider(provider),
 
     'jobs.list': () => this.requireContext().jobs.list(),
     'jobs.start': ({ kind, params }) => this.requireContext().jobs.start(kind, params),

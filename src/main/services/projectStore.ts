@@ -69,12 +69,17 @@ export class ProjectStore {
   }
 
   /** Apply a change to the open project and write it atomically. */
-  async update(patch: Partial<Pick<ProjectFile, 'name' | 'classes'>> & { settings?: Partial<ProjectFile['settings']> }): Promise<ProjectInfo> {
+  async update(
+    patch: Partial<Pick<ProjectFile, 'name' | 'classes' | 'generator' | 'modalities'>> & { settings?: Partial<ProjectFile['settings']> }
+  ): Promise<ProjectInfo> {
     const info = this.requireCurrent()
     const next = {
       ...info.project,
       ...(patch.name !== undefined ? { name: patch.name } : {}),
       ...(patch.classes !== undefined ? { classes: patch.classes } : {}),
+      // The generator and the modalities it draws (set together by the Models view).
+      ...(patch.generator !== undefined ? { generator: patch.generator } : {}),
+      ...(patch.modalities !== undefined ? { modalities: patch.modalities } : {}),
       settings: { ...info.project.settings, ...patch.settings }
     }
     const result = ProjectFileSchema.safeParse(next)

@@ -1,6 +1,7 @@
 import { createRouter, createWebHashHistory, type RouteRecordRaw } from 'vue-router'
 import HomeView from './views/HomeView.vue'
 import GalleryView from './views/GalleryView.vue'
+import SampleView from './views/SampleView.vue'
 import AnnotateView from './views/AnnotateView.vue'
 import TrainView from './views/TrainView.vue'
 import DatasetView from './views/DatasetView.vue'
@@ -29,6 +30,8 @@ export const NAV: NavEntry[] = [
 const routes: RouteRecordRaw[] = [
   { path: '/', component: HomeView },
   { path: '/gallery', component: GalleryView },
+  // Under /gallery so the Gallery stays the active view in the rail.
+  { path: '/gallery/:id', component: SampleView },
   { path: '/annotate/:sampleId?', component: AnnotateView },
   { path: '/train', component: TrainView },
   { path: '/dataset', component: DatasetView },

@@ -33,8 +33,9 @@ export const useSamples = defineStore('samples', () => {
       if (event.type === 'samples.changed' || event.type === 'project.changed') scheduleRefresh()
     })
   }
-  async function generate(count: number, seedStart: number): Promise<void> {
-    useJobs().upsert(await studio().samples.generate({ count, seedStart }))
+  /** Starts the project generator's sample job; `truncation` (ψ) is used by ONNX generators that take one. */
+  async function generate(count: number, seedStart: number, options: { truncation?: number } = {}): Promise<void> {
+    useJobs().upsert(await studio().samples.generate({ count, seedStart, ...options }))
   }
   async function remove(ids: string[]): Promise<void> {
     await studio().samples.delete({ ids })
