@@ -1,0 +1,312 @@
+// Any ONNX face-embedding model, described by a manifest (manifest.ts), on onnxruntime-node.
+//
+//   const embedder = await OnnxFaceEmbedder.create({ manifest, modelPath: '/models/arcface_r100.onnx' })
+//   const result = await embedder.embed(image)   // L2-normalised manifest.output.dims vector
+//
+// Opening checks the manifest against the graph before a session exists (inspectOnnx): the
+// input and output names, the input's rank, element type, channel count and size, the output
+// size. A mismatch is a FaceModelMismatchError that names the tensor and says what the graph
+// has. Models that need alignment get a detector (face-api's by default) whose 5 landmarks
+// drive the ArcFace template warp (align.ts).
+import { createHash } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { dirname, isAbsolute, resolve } from 'node:path'
+import * as ort from 'onnxruntime-node'
+import { inspectOnnx, type OnnxGraphInfo, type OnnxTensorInfo } from '../onnx/inspect'
+import { formatShape, type Dim } from '../onnx/types'
+import { arcfaceTransform, similarityToAffine } from './align'
+import { assertFaceImage, cropResize, toRgb, warpAffine, type FaceImage } from './image'
+import { parseFaceModelManifest, type Normalization, type OnnxFaceModelManifest } from './manifest'
+import { Serial } from './serial'
+import {
+  l2NormalizeInPlace,
+  type FaceDetector,
+  type FaceEmbedder,
+  type FaceEmbedderDescription,
+  type FaceEmbeddingResult
+} from './types'
+
+export class FaceModelMismatchError extends Error {
+  constructor(
+    readonly modelId: string,
+    readonly problems: string[]
+  ) {
+    super(`face model '${modelId}': the manifest does not fit the ONNX graph: ${problems.join('; ')}`)
+    this.name = 'FaceModelMismatchError'
+  }
+}
+
+export class FaceModelFileError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'FaceModelFileError'
+  }
+}
+
+export interface OnnxFaceEmbedderOptions {
+  /** The manifest (validated here); an object that is not yet parsed is accepted too. */
+  manifest: OnnxFaceModelManifest | unknown
+  /** The model bytes; otherwise read from modelPath or the manifest's model.path. */
+  model?: Uint8Array
+  /** Overrides manifest.model.path. */
+  modelPath?: string
+  /** Folder a relative manifest model.path is resolved against (the manifest's folder). */
+  baseDir?: string
+  /**
+   * Face detector: required when the manifest needs alignment (default: face-api's detector,
+   * created on first use). Without alignment it is optional; when given, images where it finds
+   * no face are reported as no-face, otherwise the whole image is the face.
+   */
+  detector?: FaceDetector | null
+  /** onnxruntime execution providers (default ['cpu']). */
+  executionProviders?: ort.InferenceSession.SessionOptions['executionProviders']
+}
+
+const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
+
+function describeTensors(list: readonly OnnxTensorInfo[]): string {
+  return list.map((t) => `'${t.name}' ${t.elemType} ${formatShape(t.shape)}`).join(', ')
+}
+
+/** Problems of a manifest against a graph; empty when it fits. Exported for tests and the UI. */
+export function checkFaceModelGraph(manifest: OnnxFaceModelManifest, graph: OnnxGraphInfo): string[] {
+  const problems: string[] = []
+  const { input, output } = manifest
+  const graphInput = graph.inputs.find((t) => t.name === input.name)
+  if (graphInput == null) {
+    problems.push(`input '${input.name}' is not an input of the model (it has ${plural(graph.inputs.length, 'input')}: ${describeTensors(graph.inputs)})`)
+  } else {
+    if (graphInput.elemType !== 'float32') problems.push(`input '${input.name}' is ${graphInput.elemType}, expected float32`)
+    const shape = graphInput.shape
+    if (shape != null) {
+      if (shape.length !== 4) {
+        problems.push(`input '${input.name}' has shape ${formatShape(shape)}, expected rank 4 (${input.layout})`)
+      } else {
+        const [c, h, w] = input.layout === 'NCHW' ? [shape[1], shape[2], shape[3]] : [shape[3], shape[1], shape[2]]
+        const want = input.layout === 'NCHW' ? `[N, 3, ${input.height}, ${input.width}]` : `[N, ${input.height}, ${input.width}, 3]`
+        const fixed = (d: Dim | undefined): d is number => typeof d === 'number'
+        if (fixed(c) && c !== 3) problems.push(`input '${input.name}' has ${c} channels (shape ${formatShape(shape)}, layout ${input.layout}), expected 3: ${want}`)
+        if ((fixed(h) && h !== input.height) || (fixed(w) && w !== input.width)) {
+          problems.push(`input '${input.name}' is ${formatShape(shape)} but the manifest says ${input.width}×${input.height} ${input.layout}: ${want}`)
+        }
+        const n = shape[0]
+        if (fixed(n) && n !== 1) problems.push(`input '${input.name}' has a fixed batch of ${n}; batch 1 is needed`)
+      }
+    }
+  }
+  const others = graph.inputs.filter((t) => t.name !== input.name)
+  if (graphInput != null && others.length > 0) problems.push(`the model has other inputs the embedder cannot feed: ${describeTensors(others)}`)
+
+  let graphOutput: OnnxTensorInfo | undefined
+  if (output.name != null) {
+    graphOutput = graph.outputs.find((t) => t.name === output.name)
+    if (graphOutput == null) problems.push(`output '${output.name}' is not an output of the model (its outputs: ${describeTensors(graph.outputs)})`)
+  } else if (graph.outputs.length !== 1) {
+    problems.push(`the manifest names no output and the model has ${plural(graph.outputs.length, 'output')} (${describeTensors(graph.outputs)}); set output.name`)
+  } else {
+    graphOutput = graph.outputs[0]
+  }
+  if (graphOutput?.shape != null) {
+    const dims = graphOutput.shape.slice(1)
+    if (dims.length === 0) {
+      problems.push(`output '${graphOutput.name}' has shape ${formatShape(graphOutput.shape)}, expected [N, ${output.dims}]`)
+    } else if (dims.every((d) => typeof d === 'number')) {
+      const size = (dims as number[]).reduce((a, b) => a * b, 1)
+      if (size !== output.dims) problems.push(`output '${graphOutput.name}' has shape ${formatShape(graphOutput.shape)} (${size} values per face), the manifest says ${output.dims} dims`)
+    }
+  }
+  return problems
+}
+
+/** 0..255 sample → model value. */
+function normalizer(n: Normalization): (v: number, c: number) => number {
+  switch (n.kind) {
+    case 'minus-one-to-one':
+      return (v) => v / 127.5 - 1
+    case 'zero-to-one':
+      return (v) => v / 255
+    case 'none':
+      return (v) => v
+    case 'mean-std':
+      return (v, c) => (v - n.mean[c]!) / n.std[c]!
+  }
+}
+
+/** The model's input tensor data (batch 1) for an RGB crop already at the input size. */
+export function preprocessFace(crop: FaceImage, manifest: OnnxFaceModelManifest): Float32Array {
+  const { width: w, height: h } = manifest.input
+  if (crop.width !== w || crop.height !== h || crop.channels !== 3) {
+    throw new Error(`preprocessFace: expected a ${w}×${h} RGB crop, got ${crop.width}×${crop.height}×${crop.channels}`)
+  }
+  const norm = normalizer(manifest.input.normalization)
+  const bgr = manifest.input.channelOrder === 'BGR'
+  const nchw = manifest.input.layout === 'NCHW'
+  const out = new Float32Array(3 * w * h)
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const p = (y * w + x) * 3
+      for (let c = 0; c < 3; c++) {
+        const v = norm(crop.data[p + (bgr ? 2 - c : c)]!, c)
+        out[nchw ? c * w * h + y * w + x : p + c] = v
+      }
+    }
+  }
+  return out
+}
+
+export class OnnxFaceEmbedder implements FaceEmbedder {
+  readonly id: string
+  private readonly serial = new Serial()
+  private detectorPromise: Promise<FaceDetector | null>
+  private released = false
+
+  private constructor(
+    readonly manifest: OnnxFaceModelManifest,
+    private readonly session: ort.InferenceSession,
+    private readonly outputName: string,
+    detector: FaceDetector | null | undefined
+  ) {
+    this.id = manifest.id
+    if (detector !== undefined) this.detectorPromise = Promise.resolve(detector)
+    else if (manifest.needsAlignment) this.detectorPromise = import('./faceApi').then((m) => m.FaceApiDetector.create())
+    else this.detectorPromise = Promise.resolve(null)
+    this.detectorPromise.catch(() => undefined)
+  }
+
+  static async create(options: OnnxFaceEmbedderOptions): Promise<OnnxFaceEmbedder> {
+    const parsed = parseFaceModelManifest(options.manifest)
+    if (parsed.kind !== 'onnx') throw new FaceModelFileError(`face model '${parsed.id}' is a ${parsed.kind} model, not an ONNX one`)
+    const manifest = parsed
+    if (manifest.needsAlignment && options.detector === null) {
+      throw new FaceModelFileError(`face model '${manifest.id}' needs aligned faces, so it needs a face detector with 5-point landmarks`)
+    }
+    const bytes = options.model ?? (await readModel(manifest, options))
+    if (manifest.model.sha256 != null) {
+      const sha = createHash('sha256').update(bytes).digest('hex')
+      if (sha !== manifest.model.sha256.toLowerCase()) {
+        throw new FaceModelFileError(`face model '${manifest.id}': the model file's SHA-256 is ${sha}, the manifest expects ${manifest.model.sha256}`)
+      }
+    }
+    const graph = inspectOnnx(bytes)
+    const problems = checkFaceModelGraph(manifest, graph)
+    if (problems.length > 0) throw new FaceModelMismatchError(manifest.id, problems)
+    const outputName = manifest.output.name ?? graph.outputs[0]!.name
+    const session = await ort.InferenceSession.create(bytes, {
+      executionProviders: options.executionProviders ?? ['cpu'],
+      graphOptimizationLevel: 'all'
+    })
+    return new OnnxFaceEmbedder(manifest, session, outputName, options.detector)
+  }
+
+  describe(): FaceEmbedderDescription {
+    const m = this.manifest
+    const n = m.input.normalization
+    const norm = n.kind === 'mean-std' ? `(x − [${n.mean.join(', ')}]) / [${n.std.join(', ')}]` : n.kind
+    return {
+      name: m.name,
+      dims: m.output.dims,
+      needsAlignment: m.needsAlignment,
+      defaultThreshold: m.defaultThreshold,
+      thresholdNote: m.thresholdNote,
+      preprocessing: `${m.needsAlignment ? 'ArcFace 5-point alignment' : 'whole image'} → ${m.input.width}×${m.input.height} ${m.input.channelOrder} ${m.input.layout}, ${norm}`
+    }
+  }
+
+  embed(image: FaceImage): Promise<FaceEmbeddingResult> {
+    if (this.released) return Promise.reject(new Error(`face model '${this.id}' has been released`))
+    assertFaceImage(image)
+    return this.serial.run(() => this.embedNow(image))
+  }
+
+  private async embedNow(image: FaceImage): Promise<FaceEmbeddingResult> {
+    const { width: w, height: h } = this.manifest.input
+    const rgb = toRgb(image)
+    const detector = await this.detectorPromise
+    let crop: FaceImage
+    let detectorScore = 1
+    let box = { x: 0, y: 0, width: image.width, height: image.height }
+    let landmarks = null
+    let faceCount = 1
+    if (detector != null) {
+      const detections = await detector.detect(rgb)
+      const best = detections[0]
+      if (best == null) {
+        return {
+          model: this.id,
+          detected: false,
+          detectorScore: null,
+          box: null,
+          landmarks: null,
+          embedding: null,
+          faceCount: 0,
+          reason: `no face found by ${detector.id} in the ${image.width}×${image.height} image`
+        }
+      }
+      detectorScore = best.score
+      box = best.box
+      landmarks = best.landmarks68 ?? best.landmarks5
+      faceCount = detections.length
+      if (this.manifest.needsAlignment) {
+        if (best.landmarks5 == null) throw new Error(`detector ${detector.id} gives no 5-point landmarks; '${this.id}' needs them for alignment`)
+        crop = warpAffine(rgb, similarityToAffine(arcfaceTransform(best.landmarks5, w, h)), w, h)
+      } else {
+        crop = cropResize(rgb, { x: 0, y: 0, width: rgb.width, height: rgb.height }, w, h)
+      }
+    } else {
+      crop = cropResize(rgb, { x: 0, y: 0, width: rgb.width, height: rgb.height }, w, h)
+    }
+    const embedding = await this.run(crop)
+    return { model: this.id, detected: true, detectorScore, box, landmarks, embedding, faceCount }
+  }
+
+  /** Embedding of an already aligned / cropped RGB image of the input size. */
+  async run(crop: FaceImage): Promise<Float32Array> {
+    const { width: w, height: h, layout } = this.manifest.input
+    const data = preprocessFace(crop, this.manifest)
+    const dims = layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3]
+    const feeds = { [this.manifest.input.name]: new ort.Tensor('float32', data, dims) }
+    let results: ort.InferenceSession.OnnxValueMapType
+    try {
+      results = await this.session.run(feeds, [this.outputName])
+    } catch (error) {
+      throw new Error(`face model '${this.id}' failed to run: ${error instanceof Error ? error.message : String(error)}`, { cause: error })
+    }
+    const out = results[this.outputName]
+    if (out == null || !(out.data instanceof Float32Array)) throw new Error(`face model '${this.id}': output '${this.outputName}' is not float32`)
+    if (out.data.length !== this.manifest.output.dims) {
+      throw new FaceModelMismatchError(this.id, [`output '${this.outputName}' produced ${out.data.length} values (shape [${out.dims.join(', ')}]), the manifest says ${this.manifest.output.dims}`])
+    }
+    return l2NormalizeInPlace(Float32Array.from(out.data), `face model '${this.id}' output`)
+  }
+
+  async dispose(): Promise<void> {
+    if (this.released) return
+    this.released = true
+    await this.session.release()
+  }
+}
+
+async function readModel(manifest: OnnxFaceModelManifest, options: OnnxFaceEmbedderOptions): Promise<Uint8Array> {
+  const path = options.modelPath ?? manifest.model.path
+  if (path == null) {
+    throw new FaceModelFileError(
+      `face model '${manifest.id}' has no model file: the weights are not shipped, set model.path in its manifest or choose the .onnx file${manifest.model.hint ? ` (${manifest.model.hint})` : ''}`
+    )
+  }
+  const full = isAbsolute(path) ? path : resolve(options.baseDir ?? process.cwd(), path)
+  try {
+    return new Uint8Array(await readFile(full))
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code
+    throw new FaceModelFileError(
+      code === 'ENOENT'
+        ? `face model '${manifest.id}': model file ${full} does not exist${manifest.model.hint ? ` (${manifest.model.hint})` : ''}`
+        : `face model '${manifest.id}': cannot read ${full}: ${error instanceof Error ? error.message : String(error)}`
+    )
+  }
+}
+
+/** Folder a manifest file's relative model path refers to. */
+export function manifestBaseDir(manifestPath: string): string {
+  return dirname(resolve(manifestPath))
+}
