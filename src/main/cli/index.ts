@@ -4,6 +4,10 @@ import { Command, InvalidArgumentError } from 'commander'
 import { resolve } from 'node:path'
 import { serve } from './serve'
 import { createProgress } from './progress'
+import { registerTrainGenerator } from './trainGenerator'
+import { registerEval } from './eval'
+import { registerInterpreterCommands } from './interpreter'
+import { registerDatasetCommands } from './dataset'
 import { renderDataset, MODALITIES } from '../engine/render'
 import { APP_VERSION } from '../version'
 
@@ -62,6 +66,11 @@ export function buildProgram(): Command {
       const seconds = (Date.now() - started) / 1000
       console.log(`wrote ${summary.count} samples (${summary.modalities.join(', ')}, ${summary.size}²) to ${summary.outDir} in ${seconds.toFixed(1)} s`)
     })
+
+  registerTrainGenerator(program)
+  registerEval(program)
+  registerInterpreterCommands(program)
+  registerDatasetCommands(program)
 
   return program
 }

@@ -5,6 +5,8 @@ import { TrainInterpreterParamsSchema, type TrainInterpreterParams } from '../..
 import { ExportGeneratorParamsSchema, TrainGeneratorParamsSchema, type ExportGeneratorParams, type TrainGeneratorParams } from '../../../shared/ganConfig'
 import { workerEntry } from '../paths'
 import type { JobKind } from './jobManager'
+import { compareMetricsJobKind } from '../compareJob'
+import { MakeDatasetParamsSchema, type MakeDatasetParams } from '../../engine/dataset/params'
 
 export const RenderSamplesParamsSchema = z.object({
   count: z.number().int().min(1).max(100_000),
@@ -76,5 +78,15 @@ export function builtinJobKinds(): JobKind<never>[] {
       resumable: false
     } as JobKind<ExportGeneratorParams> as JobKind<never>
   ]
+  kinds.push({
+    kind: 'make-dataset',
+    entry: workerEntry('makeDataset'),
+    params: MakeDatasetParamsSchema as never,
+    title: (p: MakeDatasetParams) =>
+      `Make dataset ${p.name} (${p.count} seeds from ${p.seedStart}${p.shard ? `, shard ${p.shard.index}/${p.shard.count}` : ''})`,
+    // Finished samples have a record in .twinlight/records: a stopped run continues, byte-identical.
+    resumable: true
+  } as JobKind<MakeDatasetParams> as JobKind<never>)
+  kinds.push(compareMetricsJobKind())
   return kinds
 }

@@ -1,0 +1,128 @@
+// Dataset generation throughput: samples/s end to end and per stage, and peak RSS.
+//
+// Run: npx tsx bench/dataset.ts [--count N] [--anchor-count N]   → prints, writes bench/results/dataset.json
+//
+//  (a) renderer: the built-in face renderer at 256², RGB + NIR, exact masks (no interpreter).
+//  (b) anchor scale: synthetic 256² BiFaceGAN feature maps (14 maps, D = 4992: 512×8 at
+//      4,4,8,8,16,16,32,32; 256,256 at 64; 128,128 at 128; 64,64 at 256) through the style
+//      interpreter's ONNX export (engine/interpreter/onnxExport.ts, mask + uncertainty only)
+//      with a 10-member ensemble and 4 classes, in onnxruntime-node on the CPU. The "generator"
+//      hands out precomputed random maps and images, so the figure excludes the generator's
+//      own cost. Everything else is the real pipeline: inference, score, PNG encoding, atomic
+//      writes, records, finalising (metadata.jsonl, README) – with a 10 % uncertainty drop.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { cpus, tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { makeDataset, RendererSource, GroundTruthPredictor, type SampleSource, type SourceSample, type DatasetSummary } from '../src/main/engine/dataset'
+import { OnnxInterpreterPredictor } from '../src/main/engine/dataset/onnx'
+import { FACE_CLASSES, OCULAR_CLASSES } from '../src/shared/faceClasses'
+import { bifaceganLayout, featureDim, type FeatureLayout } from '../src/main/engine/interpreter/layout'
+import { dimsFor, initParams } from '../src/main/engine/interpreter/model'
+import { buildInterpreterOnnx } from '../src/main/engine/interpreter/onnxExport'
+
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name)
+  return i > 0 ? Number(process.argv[i + 1]) : fallback
+}
+
+let peakRss = 0
+const rssTimer = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20)
+
+class SyntheticFeatureSource implements SampleSource {
+  readonly size: number
+  readonly modalities = ['rgb', 'nir']
+  private readonly maps: SourceSample['features']
+  private readonly rgb: Uint8Array
+  private readonly nir: Uint8Array
+  constructor(layout: FeatureLayout) {
+    this.size = layout.height
+    let s = 12345
+    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1
+    this.maps = {}
+    for (const m of layout.maps) this.maps[m.name] = { data: Float32Array.from({ length: m.channels * m.height * m.width }, rnd), shape: [1, m.channels, m.height, m.width] }
+    this.rgb = Uint8Array.from({ length: this.size * this.size * 3 }, () => Math.floor((rnd() + 1) * 127))
+    this.nir = Uint8Array.from({ length: this.size * this.size }, () => Math.floor((rnd() + 1) * 127))
+  }
+  describe() {
+    return { kind: 'test' as const, name: 'synthetic BiFaceGAN 256² features' }
+  }
+  async sample(seed: number): Promise<SourceSample> {
+    return {
+      seed,
+      images: { rgb: { width: this.size, height: this.size, channels: 3, data: this.rgb }, nir: { width: this.size, height: this.size, channels: 1, data: this.nir } },
+      features: this.maps,
+      latent: { seed }
+    }
+  }
+}
+
+function figures(label: string, count: number, seconds: number, s: DatasetSummary) {
+  const per = (ms: number) => (ms > 0 ? +(count / (ms / 1000)).toFixed(2) : null)
+  const row = {
+    label,
+    count,
+    seconds: +seconds.toFixed(2),
+    samplesPerSecond: +(count / seconds).toFixed(2),
+    stageSamplesPerSecond: { source: per(s.times.source), interpreter: per(s.times.predict), encode: per(s.times.encode), write: per(s.times.write) },
+    stageMsPerSample: Object.fromEntries(Object.entries(s.times).map(([k, v]) => [k, +(v / count).toFixed(1)])),
+    counts: s.counts,
+    peakRssMiB: Math.round(peakRss / 2 ** 20)
+  }
+  console.log(JSON.stringify(row, null, 2))
+  return row
+}
+
+async function main() {
+  const root = await mkdtemp(join(tmpdir(), 'tl-bench-dataset-'))
+  const results: unknown[] = []
+  try {
+    // (a) renderer
+    const count = arg('--count', 40)
+    peakRss = 0
+    let t = performance.now()
+    let s = await makeDataset({
+      outDir: join(root, 'renderer'),
+      name: 'bench-renderer',
+      source: new RendererSource({ size: 256, modalities: ['rgb', 'nir'], classCount: 10 }),
+      predictor: new GroundTruthPredictor(),
+      classes: FACE_CLASSES.slice(0, 10).map((c) => ({ ...c })),
+      seedStart: 0,
+      count
+    })
+    results.push(figures('renderer 256², rgb+nir, exact masks', count, (performance.now() - t) / 1000, s))
+
+    // (b) anchor scale
+    const layout = bifaceganLayout()
+    if (featureDim(layout) !== 4992 || layout.maps.length !== 14) throw new Error('unexpected layout')
+    const dims = dimsFor(layout, 4, 10)
+    const onnxPath = join(root, 'interpreter.onnx')
+    await writeFile(onnxPath, buildInterpreterOnnx(initParams(dims, 1), dims, layout, { probs: false }))
+    const predictor = await OnnxInterpreterPredictor.open(onnxPath, 'random 10-member ensemble, D = 4992, K = 4')
+    const anchorCount = arg('--anchor-count', 20)
+    // warm-up (session first run)
+    const source = new SyntheticFeatureSource(layout)
+    await predictor.predict(await source.sample(0))
+    peakRss = 0
+    t = performance.now()
+    s = await makeDataset({
+      outDir: join(root, 'anchor'),
+      name: 'bench-anchor',
+      source,
+      predictor,
+      classes: OCULAR_CLASSES.map((c) => ({ ...c })),
+      seedStart: 0,
+      count: anchorCount,
+      filter: { dropFraction: 0.1 }
+    })
+    results.push(figures('anchor: 256², D = 4992, 10 members, K = 4 (generator excluded)', anchorCount, (performance.now() - t) / 1000, s))
+    await predictor.release()
+  } finally {
+    clearInterval(rssTimer)
+    await rm(root, { recursive: true, force: true })
+  }
+  mkdirSync(join(import.meta.dirname, 'results'), { recursive: true })
+  writeFileSync(join(import.meta.dirname, 'results', 'dataset.json'), JSON.stringify({ cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, results }, null, 2) + '\n')
+}
+
+void main()

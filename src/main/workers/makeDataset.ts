@@ -1,0 +1,36 @@
+// Job worker: generate a labelled, filtered dataset (engine/dataset). Resumable: finished
+// samples have a record in datasets/<name>/.twinlight/records, so a stopped job continues
+// where it was and ends with the same bytes as an uninterrupted one.
+import { runWorker } from './runtime'
+import { makeDataset } from '../engine/dataset/pipeline'
+import { MakeDatasetParamsSchema, openProjectStages } from '../engine/dataset/project'
+import { relative } from 'node:path'
+
+runWorker(async (ctx) => {
+  const params = MakeDatasetParamsSchema.parse(ctx.params)
+  const stages = await openProjectStages(ctx.projectDir, params, (text, level) => ctx.log(text, level))
+  try {
+    const started = Date.now()
+    let step = 0
+    ctx.log(`writing ${relative(ctx.projectDir, stages.options.outDir) || '.'} (${params.layout} layout)${params.shard ? `, shard ${params.shard.index}/${params.shard.count}` : ''}`)
+    const summary = await makeDataset({
+      ...stages.options,
+      signal: ctx.signal,
+      onProgress: (p) => {
+        const drawn = p.done - p.skipped
+        const rate = drawn / Math.max(1e-3, (Date.now() - started) / 1000)
+        const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : null
+        ctx.progress(p.done / Math.max(1, p.total), `${p.done}/${p.total} samples, ${p.counts.kept ?? 0} kept${eta !== null ? `, ETA ${eta} s` : ''}`)
+        if (++step % 10 === 0 || p.done === p.total) ctx.metrics(p.done, { ...p.counts, samplesPerSecond: rate })
+      }
+    })
+    ctx.checkCancelled()
+    ctx.artifact(relative(ctx.projectDir, summary.outDir))
+    const t = summary.times
+    ctx.log(`${summary.written} samples drawn, ${summary.skipped} were already there; ms per stage: source ${t.source.toFixed(0)}, interpreter ${t.predict.toFixed(0)}, privacy ${t.privacy.toFixed(0)}, encode ${t.encode.toFixed(0)}, write ${t.write.toFixed(0)}`)
+    ctx.log(`counts: ${Object.entries(summary.counts).map(([k, v]) => `${k} ${v}`).join(', ')}${summary.finalized ? '' : ' (shard: merge the shards with `twinlight merge-datasets`)'}`)
+    return { outDir: summary.outDir, finalized: summary.finalized, counts: summary.counts }
+  } finally {
+    await stages.release()
+  }
+})
