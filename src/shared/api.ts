@@ -7,6 +7,7 @@
 import { z } from 'zod'
 import { ClassSchema, ProjectSettingsSchema, TEMPLATE_IDS, type GeneratorRef, type ProjectFile, type ProjectTemplate } from './project'
 import type { JobInfo, JobLogLine, JobMetricPoint } from './jobs'
+import type { InterpreterPrediction, InterpreterRunInfo } from './interpreter'
 
 /** Phantom marker for a method's result type; carries no runtime value. */
 function returns<T>(): T {
@@ -22,6 +23,32 @@ export const SampleIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127
 /** Mask interchange formats: index PNG (palette), uint8 H×W .npy, colour PNG (class colours). */
 export const MASK_FILE_FORMATS = ['png', 'npy', 'colour'] as const
 export type MaskFileFormat = (typeof MASK_FILE_FORMATS)[number]
+
+/** Compare view metrics (compare.metrics); b of each pair is the reference. */
+export const COMPARE_METRICS = ['psnr', 'ssim', 'mae', 'rmse', 'identity', 'miou'] as const
+export type CompareMetricId = (typeof COMPARE_METRICS)[number] | 'pixelAccuracy'
+
+export const CompareMetricsInputSchema = z.object({
+  pairs: z
+    .array(
+      z.object({
+        /** Project-relative paths; b is the reference (ground truth). */
+        a: z.string().min(1),
+        b: z.string().min(1),
+        /** Row label (sample id, seed). */
+        label: z.string().max(200).optional(),
+        /** 'mask': both are label maps (mIoU, pixel accuracy); 'image': pixel and identity metrics. */
+        kind: z.enum(['image', 'mask']).default('image')
+      })
+    )
+    .min(1, 'no pairs to measure')
+    .max(100_000),
+  metrics: z.array(z.enum(COMPARE_METRICS)).min(1, 'choose at least one metric'),
+  grey: z.boolean().optional(),
+  crop: z.number().int().min(0).max(1024).optional(),
+  /** 'auto' (default): at once for a few pairs without identity, else a job. */
+  run: z.enum(['auto', 'inline', 'job']).default('auto')
+})
 
 export const API = {
   'system.info': { input: z.object({}), output: returns<SystemInfo>() },
@@ -145,7 +172,32 @@ export const API = {
   'jobs.resume': { input: z.object({ id: z.string().min(1) }), output: returns<JobInfo>() },
   'jobs.remove': { input: z.object({ id: z.string().min(1) }), output: returns<null>() },
   'jobs.log': { input: z.object({ id: z.string().min(1) }), output: returns<JobLogLine[]>() },
-  'jobs.metrics': { input: z.object({ id: z.string().min(1) }), output: returns<JobMetricPoint[]>() }
+  'jobs.metrics': { input: z.object({ id: z.string().min(1) }), output: returns<JobMetricPoint[]>() },
+
+  /**
+   * Compare view: what each sample can show besides its modalities (ground-truth mask of
+   * renderer samples, the painted annotation), with file versions for cache busting.
+   */
+  'compare.sources': { input: z.object({ sampleIds: z.array(SampleIdSchema).min(1).max(5000) }), output: returns<Record<string, CompareSourceInfo[]>>() },
+  /** A label-map PNG of the project (ground truth, annotation) as class ids. */
+  'compare.labels': { input: z.object({ path: z.string().min(1) }), output: returns<{ width: number; height: number; labels: Uint8Array }>() },
+  /**
+   * Metrics of pairs of project images (b is the reference). A few pairs are measured at
+   * once; more pairs, or identity (face embeddings), run as a `compare-metrics` job whose
+   * report `compare.report` reads when it has finished.
+   */
+  'compare.metrics': { input: CompareMetricsInputSchema, output: returns<CompareMetricsResult>() },
+  'compare.report': { input: z.object({ jobId: z.string().regex(/^[A-Za-z0-9_-]{1,80}$/, 'not a job id') }), output: returns<CompareReport>() },
+
+  /**
+   * Style interpreter runs (runs/<id>/ of `train-interpreter` jobs and CLI runs), newest first,
+   * with their config, training summary and cross-validation results. Training itself is
+   * `jobs.start({ kind: 'train-interpreter', params: { config } })`.
+   */
+  'interpreter.runs': { input: z.object({}), output: returns<InterpreterRunInfo[]>() },
+  'interpreter.run': { input: z.object({ id: z.string().min(1) }), output: returns<InterpreterRunInfo>() },
+  /** Voted mask and per-pixel uncertainty of one sample (default: the newest run with a model). Computed in a worker. */
+  'interpreter.predict': { input: z.object({ sampleId: SampleIdSchema, runId: z.string().min(1).optional() }), output: returns<InterpreterPrediction>() }
 } as const
 
 export type ApiTable = typeof API
@@ -265,6 +317,68 @@ export interface SampleDetail {
   latent: { prior: 'normal' | 'renderer-params'; sampler: string; stored: boolean; stats: VectorStatsInfo } | null
   noise: { kind: 'seed' | 'explicit' | 'none' | 'renderer'; inputs: number }
 }
+
+// ---------------------------------------------------------------------------------------
+// Compare view (compare.*).
+
+/** A mask a sample can show: the renderer's exact ground truth or the painted annotation. */
+export type CompareMaskKind = 'groundtruth' | 'annotation'
+
+/**
+ * One thing a Compare pane can show for a sample. Translator outputs will be another kind
+ * here (kind 'translator', with the translator and its input modality) when translators exist.
+ */
+export interface CompareSourceInfo {
+  /** Stable within a sample and across samples: 'rgb', 'mask:groundtruth'. */
+  key: string
+  kind: 'modality' | 'mask'
+  label: string
+  /** Project-relative file. */
+  path: string
+  /** Changes when the file changes (for asset URLs). */
+  version: string
+  mask?: CompareMaskKind
+}
+
+/** A metric value on the wire: +∞ (PSNR of identical images) travels as 'Infinity' (JSON has no such number); null = not applicable. */
+export type CompareValue = number | 'Infinity' | null
+
+export interface CompareRow {
+  label: string
+  a: string
+  b: string
+  kind: 'image' | 'mask'
+  values: Partial<Record<CompareMetricId, CompareValue>>
+  notes?: string[]
+  /** Set when the pair could not be measured (sizes differ, unreadable file). */
+  error?: string
+}
+
+export interface CompareSummaryRow {
+  metric: CompareMetricId
+  title: string
+  n: number
+  missing: number
+  mean: CompareValue
+  std: CompareValue
+  min: CompareValue
+  max: CompareValue
+  /** "31.20 ± 2.10", "∞", "∞ (3 of 12 identical; 31.20 ± 2.10 over the rest)". */
+  display: string
+}
+
+export interface CompareReport {
+  metrics: CompareMetricId[]
+  rows: CompareRow[]
+  summary: CompareSummaryRow[]
+  warnings: string[]
+  /** The same tables as files (see engine/metrics/report.ts for the formats). */
+  csv: string
+  markdown: string
+  createdAt: string
+}
+
+export type CompareMetricsResult = { kind: 'report'; report: CompareReport } | { kind: 'job'; job: JobInfo }
 
 // ---------------------------------------------------------------------------------------
 // Events pushed from the backend.

@@ -19,8 +19,11 @@ import { AnnotationStore, exportMask, importMask } from './annotationStore'
 import { JobManager, type JobKind } from './jobs/jobManager'
 import { ChildProcessWorkerHost, type WorkerHost } from './jobs/workerHost'
 import { builtinJobKinds } from './jobs/kinds'
-import { projectsHome } from './paths'
+import { projectsHome, resolveInProject } from './paths'
 import { attachGenerator, describeGenerators, sampleDetail, sampleJob, setExecutionProvider, useGenerator } from './generatorService'
+import { listRuns, predictWithWorker, readRun } from './interpreter/runs'
+import { compareSources, computeCompareReport, loadProjectLabels, readCompareReport, runsInline } from './compareService'
+import { COMPARE_JOB_KIND } from './compareJob'
 
 export interface BackendOptions {
   mode: SystemInfo['mode']
@@ -211,6 +214,35 @@ export class StudioBackend {
       return null
     },
     'jobs.log': ({ id }) => this.requireContext().jobs.log(id),
-    'jobs.metrics': ({ id }) => this.requireContext().jobs.metrics(id)
+    'jobs.metrics': ({ id }) => this.requireContext().jobs.metrics(id),
+
+    'compare.sources': ({ sampleIds }) => {
+      const { project } = this.projects.requireCurrent()
+      const context = this.requireContext()
+      return compareSources(context.dir, project, context.samples, sampleIds)
+    },
+    'compare.labels': ({ path }) => loadProjectLabels(this.requireContext().dir, path),
+    'compare.metrics': async (input) => {
+      const { project } = this.projects.requireCurrent()
+      const context = this.requireContext()
+      // Refuse paths outside the project before any work starts (the worker checks again).
+      for (const pair of input.pairs) for (const path of [pair.a, pair.b]) resolveInProject(context.dir, path)
+      const numClasses = project.classes.length
+      if (runsInline(input)) return { kind: 'report', report: await computeCompareReport(context.dir, input, { numClasses }) }
+      return { kind: 'job', job: await context.jobs.start(COMPARE_JOB_KIND, { input, numClasses }) }
+    },
+    'compare.report': ({ jobId }) => readCompareReport(this.requireContext().dir, jobId),
+
+    'interpreter.runs': () => {
+      const context = this.requireContext()
+      return listRuns(context.dir, context.jobs.list())
+    },
+    'interpreter.run': async ({ id }) => {
+      const context = this.requireContext()
+      const run = await readRun(context.dir, id, context.jobs.list())
+      if (!run) throw new ApiError({ code: 'not-found', field: 'id', message: `no interpreter run "${id}"` })
+      return run
+    },
+    'interpreter.predict': (args) => predictWithWorker(this.host, this.requireContext().dir, args)
   }
 }

@@ -9,7 +9,7 @@
 // shaded fill tones (hatching, hair strokes).
 import type { FaceParams } from './params'
 import { classesFor, type ClassInfo, type RenderMode } from './classes'
-import { FaceScene, PART, PART_COUNT, PART_TO_FACE, PART_TO_OCULAR, hash2 } from './scene'
+import { FaceScene, PART, PART_COUNT, PART_TO_FACE, PART_TO_OCULAR, TRACE_ALL, hash2 } from './scene'
 
 export const MODALITIES = ['rgb', 'nir', 'sketch', 'depth', 'mask'] as const
 export type Modality = (typeof MODALITIES)[number]
@@ -70,6 +70,9 @@ export function validateModalities(modalities: readonly unknown[]): Modality[] {
   return out
 }
 
+/** PART_COUNT, read once: an imported binding can cost a getter call per use (tsx compiles to CJS). */
+const NPARTS = PART_COUNT
+
 /** Pairs of parts whose shared edge is invisible in the images (no need to supersample). */
 const SMOOTH_PAIR = (() => {
   const t = new Uint8Array(PART_COUNT * PART_COUNT)
@@ -95,7 +98,6 @@ export function render(params: FaceParams, options: RenderOptions): RenderResult
   const eye = options.eye ?? 'left'
   const scene = new FaceScene(params, mode, eye)
   const S = size
-  const N = S * S
   const view = scene.view
   const pix = (2 * view.half) / S
   scene.pix = pix
@@ -104,61 +106,93 @@ export function render(params: FaceParams, options: RenderOptions): RenderResult
   const [zFar, zNear] = scene.depthRange()
   const zScale = 1 / (zNear - zFar)
 
-  const buf = new Buffers(N)
+  const want = new Set(modalities)
+  const images = want.has('rgb') || want.has('nir') || want.has('sketch') || want.has('depth')
+  const buf = scratchFor(S)
   geometryPass(scene, buf, S, x0, y0, pix, zFar, zScale)
-  antialiasPass(scene, buf, S, x0, y0, pix, zFar, zScale)
+  // the mask is the part id at each pixel centre: antialiasing only changes the images
+  if (images) antialiasPass(scene, buf, S, x0, y0, pix, zFar, zScale)
   const { parts, rgb, nir, fill, edge, depth } = buf
 
   const result: RenderResult = { size: S, mode, classes: classesFor(mode) }
-  const want = new Set(modalities)
-  if (want.has('rgb')) result.rgb = gammaBytes(rgb)
-  if (want.has('nir')) result.nir = gammaBytes(nir)
-  if (want.has('depth')) result.depth = linearBytes(depth)
+  if (want.has('rgb')) result.rgb = gammaBytes(rgb, S * S * 3)
+  if (want.has('nir')) result.nir = gammaBytes(nir, S * S)
+  if (want.has('depth')) result.depth = linearBytes(depth, S * S)
   if (want.has('sketch')) result.sketch = sketchPass(fill, edge, S)
-  if (want.has('mask')) result.mask = mapParts(parts, mode === 'ocular' ? PART_TO_OCULAR : PART_TO_FACE)
+  if (want.has('mask')) result.mask = mapParts(parts, S * S, mode === 'ocular' ? PART_TO_OCULAR : PART_TO_FACE)
   return result
 }
 
-class Buffers {
+/**
+ * Float working images for one size, reused from call to call (render() is synchronous and
+ * every pixel is rewritten by the geometry pass, so nothing leaks from one sample into the
+ * next): no per-sample allocation of ~30 bytes per pixel, no garbage to collect.
+ */
+class Scratch {
   readonly parts: Uint8Array
+  /** What the centre ray hit (FaceScene.what). */
+  readonly whats: Uint8Array
   readonly rgb: Float32Array
   readonly nir: Float32Array
   readonly fill: Float32Array
   readonly edge: Float32Array
   readonly depth: Float32Array
-  constructor(n: number) {
+  /** Pixels to supersample (antialiasPass). */
+  readonly mark: Uint8Array
+  /** Antialiased values of the marked pixels, 7 per pixel, until they are written back. */
+  private pend: Float32Array = new Float32Array(0)
+  constructor(readonly size: number) {
+    const n = size * size
     this.parts = new Uint8Array(n)
+    this.whats = new Uint8Array(n)
     this.rgb = new Float32Array(n * 3)
     this.nir = new Float32Array(n)
     this.fill = new Float32Array(n)
     this.edge = new Float32Array(n)
     this.depth = new Float32Array(n)
+    this.mark = new Uint8Array(n)
+  }
+
+  pending(pixels: number): Float32Array {
+    if (this.pend.length < pixels * 7) this.pend = new Float32Array(Math.max(pixels, this.size * this.size >> 3) * 7)
+    return this.pend
   }
 }
 
-/**
- * Camera z → depth in [0, 1] (1 nearest). Background is 0; geometry never goes below
- * DEPTH_FLOOR, so even the farthest surface stays distinct from background.
- */
-function mapDepth(z: number, zFar: number, zScale: number): number {
-  if (z === -Infinity) return 0
-  const d = DEPTH_FLOOR + (1 - DEPTH_FLOOR) * (z - zFar) * zScale
-  return d < DEPTH_FLOOR ? DEPTH_FLOOR : d > 1 ? 1 : d
+let scratch: Scratch | null = null
+
+function scratchFor(size: number): Scratch {
+  if (scratch === null || scratch.size !== size) scratch = new Scratch(size)
+  return scratch
 }
 
-const DEPTH_FLOOR = 0.04
+/**
+ * Camera z → depth in [0, 1] (1 nearest). Background is 0; geometry never goes below a
+ * floor of 0.04, so even the farthest surface stays distinct from background.
+ */
+function mapDepth(z: number, zFar: number, zScale: number): number {
+  // the floor as a local literal: a module-level constant (a `var` once bundled) in this
+  // conditional would make V8 box every result
+  const floor = 0.04
+  if (z === -Infinity) return 0
+  const d = floor + (1 - floor) * (z - zFar) * zScale
+  return d < floor ? floor : d > 1 ? 1 : d
+}
 
 /** One sample per pixel centre: the part id there is the pixel's class. */
-function geometryPass(scene: FaceScene, buf: Buffers, S: number, x0: number, y0: number, pix: number, zFar: number, zScale: number): void {
-  const { parts, rgb, nir, fill, edge, depth } = buf
+function geometryPass(scene: FaceScene, buf: Scratch, S: number, x0: number, y0: number, pix: number, zFar: number, zScale: number): void {
+  const { parts, whats, rgb, nir, fill, edge, depth } = buf
+  scene.traceMask = TRACE_ALL
   for (let y = 0, i = 0; y < S; y++) {
     scene.sy = y0 + (y + 0.5) * pix
     for (let x = 0; x < S; x++, i++) {
       scene.sx = x0 + (x + 0.5) * pix
       parts[i] = scene.sampleAt()
-      rgb[i * 3] = scene.r
-      rgb[i * 3 + 1] = scene.g
-      rgb[i * 3 + 2] = scene.b
+      whats[i] = scene.what
+      const i3 = i * 3
+      rgb[i3] = scene.r
+      rgb[i3 + 1] = scene.g
+      rgb[i3 + 2] = scene.b
       nir[i] = scene.nir
       fill[i] = scene.fill
       edge[i] = scene.edge
@@ -167,119 +201,284 @@ function geometryPass(scene: FaceScene, buf: Buffers, S: number, x0: number, y0:
   }
 }
 
-/** Supersample pixels on a visible part boundary (images only; parts stay as they are). */
-function antialiasPass(scene: FaceScene, buf: Buffers, S: number, x0: number, y0: number, pix: number, zFar: number, zScale: number): void {
-  const { parts, rgb, nir, fill, edge, depth } = buf
-  const N = S * S
-  const mark = new Uint8Array(N)
-  for (let y = 0; y < S; y++) {
-    for (let x = 0; x < S; x++) {
-      const i = y * S + x
+/**
+ * Antialias pixels on a visible part boundary (images only; parts stay as they are), the way
+ * multisampling does: the boundary's position comes from the part ids at rotated-grid
+ * sub-pixel positions (classification only, no shading), and each sub-sample takes the colour
+ * of its part as shaded nearby: the pixel's own centre for its own part, the nearest
+ * neighbouring pixel centre showing the other part (or, where none does, a shading of the
+ * sub-sample itself). Two opposite sub-samples first; if both see the centre's part the
+ * edge does not cross the pixel noticeably and three samples do; otherwise the other two.
+ */
+function antialiasPass(scene: FaceScene, buf: Scratch, S: number, x0: number, y0: number, pix: number, zFar: number, zScale: number): void {
+  const { parts, whats, rgb, nir, fill, edge, depth, mark } = buf
+  mark.fill(0)
+  // a pixel is marked when a right or lower neighbour has another (visibly different) part
+  let marked = 0
+  for (let y = 0, i = 0; y < S; y++) {
+    const last = y + 1 === S
+    for (let x = 0; x < S; x++, i++) {
       const p = parts[i]
+      const row = p * NPARTS
       if (x + 1 < S) {
         const q = parts[i + 1]
-        if (q !== p && SMOOTH_PAIR[p * PART_COUNT + q] === 0) {
+        if (q !== p && SMOOTH_PAIR[row + q] === 0) {
+          marked += (1 - mark[i]) + (1 - mark[i + 1])
           mark[i] = 1
           mark[i + 1] = 1
         }
       }
-      if (y + 1 < S) {
+      if (!last) {
         const q = parts[i + S]
-        if (q !== p && SMOOTH_PAIR[p * PART_COUNT + q] === 0) {
+        if (q !== p && SMOOTH_PAIR[row + q] === 0) {
+          marked += (1 - mark[i]) + (1 - mark[i + S])
           mark[i] = 1
           mark[i + S] = 1
         }
       }
     }
   }
-  for (let i = 0; i < N; i++) {
-    if (mark[i] === 0) continue
-    const x = i % S
-    const y = (i - x) / S
-    let r = rgb[i * 3]
-    let g = rgb[i * 3 + 1]
-    let b = rgb[i * 3 + 2]
-    let n = nir[i]
-    let f = fill[i]
-    let e = edge[i]
-    let d = depth[i]
-    // Adaptive: two opposite sub-samples first; if both see the centre's part the edge does
-    // not cross this pixel noticeably and three samples do; otherwise take the other two.
-    const p = parts[i]
-    let count = 1
-    let same = true
-    for (let j = 0; j < 4; j++) {
-      if (j === 2 && same) break
-      const k = ORDER[j]
-      scene.sx = x0 + (x + 0.5 + SUB[k]) * pix
-      scene.sy = y0 + (y + 0.5 + SUB[k + 1]) * pix
-      if (scene.sampleAt() !== p) same = false
-      r += scene.r
-      g += scene.g
-      b += scene.b
-      n += scene.nir
-      f += scene.fill
-      e += scene.edge
-      d += mapDepth(scene.depth, zFar, zScale)
-      count++
+  // results are written back after all marked pixels are done: neighbours' colours are read
+  // as their centres shaded them
+  const out = buf.pending(marked)
+  let m = 0
+  for (let y = 0, i = 0; y < S; y++) {
+    const yc = y + 0.5
+    for (let x = 0; x < S; x++, i++) {
+      if (mark[i] === 0) continue
+      const xc = x + 0.5
+      const i3 = i * 3
+      const r0 = rgb[i3]
+      const g0 = rgb[i3 + 1]
+      const b0 = rgb[i3 + 2]
+      const n0 = nir[i]
+      const f0 = fill[i]
+      const e0 = edge[i]
+      const d0 = depth[i]
+      let r = r0
+      let g = g0
+      let b = b0
+      let n = n0
+      let f = f0
+      let e = e0
+      let d = d0
+      const p = parts[i]
+      // sub-samples only test the kinds of shape the 3×3 neighbourhood's centres hit: an
+      // edge between two shapes never needs the others (a shape thinner than a pixel that
+      // no centre sees stays unseen, as it does in the mask)
+      let traceMask = 0
+      for (let yy = y > 0 ? y - 1 : 0, ye = y + 1 < S ? y + 1 : y; yy <= ye; yy++) {
+        for (let xx = x > 0 ? x - 1 : 0, xe = x + 1 < S ? x + 1 : x; xx <= xe; xx++) traceMask |= 1 << whats[yy * S + xx]
+      }
+      scene.traceMask = traceMask
+      let count = 1
+      let same = true
+      for (let j = 0; j < 4; j++) {
+        if (j === 2 && same) break
+        const k = ORDER[j]
+        scene.sx = x0 + (xc + SUB[k]) * pix
+        scene.sy = y0 + (yc + SUB[k + 1]) * pix
+        const q = scene.classifyAt()
+        count++
+        if (q === p) {
+          r += r0
+          g += g0
+          b += b0
+          n += n0
+          f += f0
+          e += e0
+          d += d0
+          continue
+        }
+        same = false
+        const o = nearestWithPart(parts, S, x, y, q, k)
+        if (o >= 0) {
+          r += rgb[o * 3]
+          g += rgb[o * 3 + 1]
+          b += rgb[o * 3 + 2]
+          n += nir[o]
+          f += fill[o]
+          e += edge[o]
+          d += depth[o]
+        } else {
+          scene.shade()
+          r += scene.r
+          g += scene.g
+          b += scene.b
+          n += scene.nir
+          f += scene.fill
+          e += scene.edge
+          d += mapDepth(scene.depth, zFar, zScale)
+        }
+      }
+      const w = 1 / count
+      const o7 = m * 7
+      out[o7] = r * w
+      out[o7 + 1] = g * w
+      out[o7 + 2] = b * w
+      out[o7 + 3] = n * w
+      out[o7 + 4] = f * w
+      out[o7 + 5] = e * w
+      out[o7 + 6] = d * w
+      m++
     }
-    const w = 1 / count
-    rgb[i * 3] = r * w
-    rgb[i * 3 + 1] = g * w
-    rgb[i * 3 + 2] = b * w
-    nir[i] = n * w
-    fill[i] = f * w
-    edge[i] = e * w
-    depth[i] = d * w
+  }
+  scene.traceMask = TRACE_ALL
+  for (let i = 0, o7 = 0; i < S * S; i++) {
+    if (mark[i] === 0) continue
+    const i3 = i * 3
+    rgb[i3] = out[o7]
+    rgb[i3 + 1] = out[o7 + 1]
+    rgb[i3 + 2] = out[o7 + 2]
+    nir[i] = out[o7 + 3]
+    fill[i] = out[o7 + 4]
+    edge[i] = out[o7 + 5]
+    depth[i] = out[o7 + 6]
+    o7 += 7
   }
 }
 
-/** Linear light → 8-bit with a gamma of 2 (square root). */
-function gammaBytes(v: Float32Array): Uint8Array {
-  const out = new Uint8Array(v.length)
-  for (let i = 0; i < v.length; i++) {
-    const x = v[i]
-    out[i] = x > 0 ? toByte(Math.sqrt(x)) : 0
+/**
+ * Index of the pixel among the 8 neighbours of (x, y) that shows part q and whose centre is
+ * nearest to the sub-sample SUB[k], SUB[k + 1]; −1 when no neighbour shows it.
+ */
+function nearestWithPart(parts: Uint8Array, S: number, x: number, y: number, q: number, k: number): number {
+  const sx = SUB[k]
+  const sy = SUB[k + 1]
+  let best = -1
+  let bestD = Infinity
+  for (let dy = -1; dy <= 1; dy++) {
+    const yy = y + dy
+    if (yy < 0 || yy >= S) continue
+    for (let dx = -1; dx <= 1; dx++) {
+      const xx = x + dx
+      if (xx < 0 || xx >= S || (dx === 0 && dy === 0)) continue
+      const j = yy * S + xx
+      if (parts[j] !== q) continue
+      const ex = dx - sx
+      const ey = dy - sy
+      const dd = ex * ex + ey * ey
+      if (dd < bestD) {
+        bestD = dd
+        best = j
+      }
+    }
+  }
+  return best
+}
+
+/** Linear light → 8-bit with a gamma of 2 (square root): byteOf() of every value, by table. */
+function gammaBytes(v: Float32Array, n: number): Uint8Array {
+  const out = new Uint8Array(n)
+  const bits = new Uint32Array(v.buffer, v.byteOffset, n)
+  const { first, start } = gammaTables()
+  for (let i = 0; i < n; i++) {
+    const u = bits[i]
+    if (u === 0 || u > 0x7f800000) continue // zero, negative or NaN: 0
+    let b = start[u >>> 16]
+    while (u >= first[b + 1]) b++
+    out[i] = b
   }
   return out
 }
 
-function linearBytes(v: Float32Array): Uint8Array {
-  const out = new Uint8Array(v.length)
-  for (let i = 0; i < v.length; i++) out[i] = toByte(v[i])
+/** The gamma byte of a linear value (the definition gammaBytes() tabulates). */
+function byteOf(x: number): number {
+  return x > 0 ? toByte(Math.sqrt(x)) : 0
+}
+
+interface GammaTables {
+  /** first[k]: the smallest float32 bit pattern whose gamma byte is at least k (first[256]: never). */
+  first: Float64Array
+  /** start[h]: the gamma byte of the float32 with high half h (a lower bound in that range). */
+  start: Uint8Array
+}
+
+let gamma: GammaTables | null = null
+
+/**
+ * Exact tables for byteOf() on float32 inputs, built once: the byte is monotone in a positive
+ * float's bit pattern, so the pattern's high half gives a lower bound and at most a step or
+ * two up through the thresholds gives the byte, with no square root per pixel.
+ */
+function gammaTables(): GammaTables {
+  if (gamma !== null) return gamma
+  const f = new Float32Array(1)
+  const u = new Uint32Array(f.buffer)
+  const at = (bits: number): number => {
+    u[0] = bits
+    return byteOf(f[0])
+  }
+  const first = new Float64Array(257)
+  for (let k = 1; k <= 255; k++) {
+    let lo = 0
+    let hi = 0x7f800000 // +Infinity: byte 255
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2)
+      if (at(mid) >= k) hi = mid
+      else lo = mid + 1
+    }
+    first[k] = lo
+  }
+  first[256] = 2 ** 32
+  const start = new Uint8Array(0x8000)
+  for (let h = 0; h < 0x8000; h++) start[h] = h << 16 > 0x7f800000 ? 255 : at(h * 0x10000)
+  gamma = { first, start }
+  return gamma
+}
+
+function linearBytes(v: Float32Array, n: number): Uint8Array {
+  const out = new Uint8Array(n)
+  for (let i = 0; i < n; i++) out[i] = toByte(v[i])
   return out
 }
 
-function mapParts(parts: Uint8Array, map: Uint8Array): Uint8Array {
-  const out = new Uint8Array(parts.length)
-  for (let i = 0; i < parts.length; i++) out[i] = map[parts[i]]
+function mapParts(parts: Uint8Array, n: number, map: Uint8Array): Uint8Array {
+  const out = new Uint8Array(n)
+  for (let i = 0; i < n; i++) out[i] = map[parts[i]]
   return out
 }
 
 function toByte(v: number): number {
   const x = v * 255 + 0.5
-  return x <= 0 ? 0 : x >= 255 ? 255 : Math.floor(x)
+  return x <= 0 ? 0 : x >= 255 ? 255 : x | 0
+}
+
+/** Paper grain of the sketch for one size (a pure function of the pixel position), cached. */
+let grainCache: Float64Array | null = null
+let grainSize = 0
+
+function grainFor(S: number): Float64Array {
+  if (grainCache === null || grainSize !== S) {
+    const g = new Float64Array(S * S)
+    for (let y = 0; y < S; y++) for (let x = 0; x < S; x++) g[y * S + x] = (hash2(x, y, 0x5e7c) - 0.5) * 0.05
+    grainCache = g
+    grainSize = S
+  }
+  return grainCache
 }
 
 /** Contours from the gradient of the edge tones, over the hatched fill, on grainy paper. */
 function sketchPass(fill: Float32Array, edge: Float32Array, S: number): Uint8Array {
   const out = new Uint8Array(S * S)
+  const grain = grainFor(S)
   const o = Math.max(1, Math.round(S / 160))
   const gain = 1.9
   for (let y = 0; y < S; y++) {
-    const ym = y - o < 0 ? 0 : y - o
-    const yp = y + o >= S ? S - 1 : y + o
+    const row = y * S
+    const rm = (y - o < 0 ? 0 : y - o) * S
+    const rp = (y + o >= S ? S - 1 : y + o) * S
     for (let x = 0; x < S; x++) {
       const xm = x - o < 0 ? 0 : x - o
       const xp = x + o >= S ? S - 1 : x + o
-      const gx = edge[y * S + xp] - edge[y * S + xm]
-      const gy = edge[yp * S + x] - edge[ym * S + x]
-      const g = Math.sqrt(gx * gx + gy * gy)
-      let line = (g - 0.05) * gain
+      const gx = edge[row + xp] - edge[row + xm]
+      const gy = edge[rp + x] - edge[rm + x]
+      const g2 = gx * gx + gy * gy
+      // no line below a gradient of 0.05 (most pixels: skip the square root)
+      let line = g2 > 0.0025 ? (Math.sqrt(g2) - 0.05) * gain : 0
       line = line < 0 ? 0 : line > 1 ? 1 : line
-      const grain = (hash2(x, y, 0x5e7c) - 0.5) * 0.05
-      const v = fill[y * S + x] * (1 - 0.88 * line) + grain
-      out[y * S + x] = toByte(v < 0 ? 0 : v > 1 ? 1 : v)
+      const v = fill[row + x] * (1 - 0.88 * line) + grain[row + x]
+      out[row + x] = toByte(v < 0 ? 0 : v > 1 ? 1 : v)
     }
   }
   return out

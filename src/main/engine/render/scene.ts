@@ -63,6 +63,8 @@ const HL_N = 1024
 const HL_RANGE = 1.6
 const HL_SCALE = (HL_N - 1) / (2 * HL_RANGE)
 const TABLE = 256
+/** Cells per side of the grid that finds the relief bumps near a point. */
+const RELIEF_GRID = 24
 
 // ---- value noise over a fixed hashed lattice (computed once; bit-exact integer hashing) ----
 const NOISE_BITS = 8
@@ -152,10 +154,41 @@ function diamondDir(p: number): [number, number] {
 const sq = (x: number): number => x * x
 const clamp01 = (x: number): number => (x < 0 ? 0 : x > 1 ? 1 : x)
 const lerp = (a: number, b: number, t: number): number => a + (b - a) * t
-function smoothstep(a: number, b: number, x: number): number {
-  const t = clamp01((x - a) / (b - a))
-  return t * t * (3 - 2 * t)
+/** Smoothstep of an already normalised t (clamped to [0, 1]). */
+const sstep = (t: number): number => (t <= 0 ? 0 : t >= 1 ? 1 : t * t * (3 - 2 * t))
+/** Hermite step from a to b. Kept tiny (like clamp01, lerp) so V8 inlines it wherever it is hot. */
+const smoothstep = (a: number, b: number, x: number): number => sstep((x - a) / (b - a))
+// ---- table-driven sine and Gaussian, polynomial arctangent, for the per-pixel shading ----
+// Shading only: errors of ~1e-6 (sine, Gaussian) and ~1e-5 rad (arctangent) are far below
+// what an 8-bit pixel shows, and they replace library calls that cost more than the rest of
+// a hair sample's arithmetic. shadeHair() writes the sine lookup (linear interpolation in
+// SIN_TAB, |error| < 3e-7) and the arctangent (odd polynomial on [−1, 1], π/2 − atan(1/z)
+// beyond, |error| < 1.2e-5 rad; Abramowitz & Stegun 4.4.49) out in place.
+const SIN_N = 4096
+const SIN_TAB = (() => {
+  const t = new Float64Array(SIN_N + 1)
+  for (let i = 0; i <= SIN_N; i++) t[i] = Math.sin((TAU * i) / SIN_N)
+  return t
+})()
+
+const GAUSS_N = 1024
+const GAUSS_MAX = 2.5
+const GAUSS_TAB = (() => {
+  const t = new Float64Array(GAUSS_N + 2)
+  for (let i = 0; i < t.length; i++) {
+    const q = (i * GAUSS_MAX) / GAUSS_N
+    t[i] = Math.exp(-q * q)
+  }
+  return t
+})()
+
+/** exp(−q²) for |q| ≤ 2.5 by table (|error| < 2e-6); callers cut off beyond. */
+function gauss(q: number): number {
+  const u = (q < 0 ? -q : q) * (GAUSS_N / GAUSS_MAX)
+  const i = u | 0
+  return GAUSS_TAB[i] + (GAUSS_TAB[i + 1] - GAUSS_TAB[i]) * (u - i)
 }
+
 /** exp/log power for positive bases, only used while building tables. */
 const powp = (x: number, e: number): number => (x <= 0 ? 0 : Math.exp(e * Math.log(x)))
 
@@ -172,12 +205,16 @@ function hslToRgb(h: number, s: number, l: number): Rgb {
   return [f(0), f(8), f(4)]
 }
 
+/** The point (X, Y) handed to starTable()'s inside test (typed array: no boxed doubles). */
+const STAR_Q = new Float64Array(2)
+
 /**
  * Radius table k of a star-shaped outline in normalised coordinates (X, Y), indexed by the
  * pseudo-angle: for each of TABLE directions, the largest r with inside(r·dir), by bisection.
  * Also dk/dθ (true angle), for normals.
  */
-function starTable(inside: (x: number, y: number) => boolean, rMax: number): [Float64Array, Float64Array] {
+function starTable(inside: () => boolean, rMax: number): [Float64Array, Float64Array] {
+  const q = STAR_Q
   const k = new Float64Array(TABLE)
   let prev = -1
   for (let i = 0; i < TABLE; i++) {
@@ -190,15 +227,23 @@ function starTable(inside: (x: number, y: number) => boolean, rMax: number): [Fl
     if (prev > 0) {
       const a = prev * 0.9
       const b = Math.min(rMax, prev * 1.1)
-      if (inside(a * c, a * s) && !inside(b * c, b * s)) {
-        lo = a
-        hi = b
-        iterations = 11
+      q[0] = a * c
+      q[1] = a * s
+      if (inside()) {
+        q[0] = b * c
+        q[1] = b * s
+        if (!inside()) {
+          lo = a
+          hi = b
+          iterations = 11
+        }
       }
     }
     for (let it = 0; it < iterations; it++) {
       const mid = 0.5 * (lo + hi)
-      if (inside(mid * c, mid * s)) lo = mid
+      q[0] = mid * c
+      q[1] = mid * s
+      if (inside()) lo = mid
       else hi = mid
     }
     k[i] = lo
@@ -238,34 +283,62 @@ for (let i = 0; i < TABLE; i++) {
   TABLE_THETA[i] = Math.atan2(s, c)
 }
 
-/** A star ellipsoid (A·k(θ), B·k(θ), C) centred at (0, 0, cz), intersected analytically. */
+/**
+ * A star ellipsoid (A·k(θ), B·k(θ), C) centred at (0, 0, cz), intersected analytically.
+ *
+ * A ray is intersected in two steps: prepare() loads it and solves the bounding ellipsoid
+ * (k = kMax) once, then solve(back) refines the front or back hit from there; the back hit
+ * of the same ray reuses the bounding solve.
+ */
 class Star {
-  readonly ia2: number
-  readonly ib2: number
-  readonly ic2: number
+  declare readonly ia2: number
+  declare readonly ib2: number
+  declare readonly ic2: number
   /** Largest k in the table: the first solve uses this bounding ellipsoid. */
-  readonly kMax: number
-  readonly ia: number
-  readonly ib: number
+  declare readonly kMax: number
+  /** 1 / kMax². */
+  declare readonly ik2Max: number
+  declare readonly ia: number
+  declare readonly ib: number
   axy = 0
   az = 0
-  // results of hit()/exit(): ray parameter, point (relative to the centre), k and dk/dθ there
+  /** Quadratic coefficient of the bounding solve (depends on the direction only) and 1 / (2·qaMax). */
+  qaMax = 0
+  inv2qaMax = 0
+  // results of solve(): ray parameter, point (relative to the centre), k and dk/dθ there
   t = 0
   px = 0
   py = 0
   pz = 0
   k = 1
   kd = 0
+  // the prepared ray: origin relative to the centre and the quadratic's ray terms
+  private ox = 0
+  private oy = 0
+  private oz = 0
+  private bxy = 0
+  private bz = 0
+  private cxy = 0
+  private cz2 = 0
+  private qbMax = 0
+  private sdMax = 0
 
-  constructor(
-    readonly a: number,
-    readonly b: number,
-    readonly c: number,
-    readonly cz: number,
-    readonly tab: Float64Array,
-    readonly dtab: Float64Array,
-    readonly ray: Float64Array
-  ) {
+  declare readonly a: number
+  declare readonly b: number
+  declare readonly c: number
+  declare readonly cz: number
+  declare readonly tab: Float64Array
+  declare readonly dtab: Float64Array
+  declare readonly ray: Float64Array
+
+  constructor(a: number, b: number, c: number, cz: number, tab: Float64Array, dtab: Float64Array, ray: Float64Array) {
+    this.a = a
+    this.b = b
+    this.c = c
+    this.cz = cz
+    this.tab = tab
+    this.dtab = dtab
+    this.ray = ray
     this.ia2 = 1 / (a * a)
     this.ib2 = 1 / (b * b)
     this.ic2 = 1 / (c * c)
@@ -274,12 +347,13 @@ class Star {
     let m = 0
     for (let i = 0; i < tab.length; i++) m = Math.max(m, tab[i])
     this.kMax = m
+    this.ik2Max = 1 / (m * m)
   }
 
   dx = 0
   dy = 0
   dz = -1
-  /** Entry into the bounding ellipsoid, set by boundEntry() (−Infinity on a miss). */
+  /** Entry into the bounding ellipsoid, set by prepare() (−Infinity on a miss). */
   tb = 0
 
   setDirection(dx: number, dy: number, dz: number): void {
@@ -288,23 +362,16 @@ class Star {
     this.dz = dz
     this.axy = dx * dx * this.ia2 + dy * dy * this.ib2
     this.az = dz * dz * this.ic2
-  }
-
-  lookup(x: number, y: number): void {
-    const u = diamond(x * this.ia, y * this.ib) * (TABLE / 4)
-    const i = u | 0
-    const f = u - i
-    const i0 = i % TABLE
-    const i1 = (i + 1) % TABLE
-    this.k = this.tab[i0] + (this.tab[i1] - this.tab[i0]) * f
-    this.kd = this.dtab[i0] + (this.dtab[i1] - this.dtab[i0]) * f
+    this.qaMax = this.axy * this.ik2Max + this.az
+    this.inv2qaMax = 1 / (2 * this.qaMax)
   }
 
   /**
-   * Nearest (front) or farthest (back) intersection of the ray whose origin is in ray[0..2]
-   * (a typed array: double arguments would be boxed on every call); false on a miss.
+   * Load the ray whose origin is in ray[0..2] (a typed array: double arguments would be
+   * boxed on every call) and solve the bounding ellipsoid: false when the ray misses it (and
+   * so the shape). Sets tb.
    */
-  intersect(back: boolean): boolean {
+  prepare(): boolean {
     const ray = this.ray
     const ox = ray[0]
     const oy = ray[1]
@@ -316,56 +383,100 @@ class Star {
     const bz = oz * dz * this.ic2
     const cxy = ox * ox * this.ia2 + oy * oy * this.ib2
     const cz = oz * oz * this.ic2
-    let k = this.kMax
-    let ik2 = 1 / (k * k)
-    let t = 0
-    for (let it = 0; it < 2; it++) {
-      const qa = this.axy * ik2 + this.az
-      const qb = 2 * (bxy * ik2 + bz)
-      const qc = cxy * ik2 + cz - 1
+    const ik2 = this.ik2Max
+    const qa = this.qaMax
+    const qb = 2 * (bxy * ik2 + bz)
+    const qc = cxy * ik2 + cz - 1
+    const disc = qb * qb - 4 * qa * qc
+    if (disc < 0) {
+      this.tb = -Infinity
+      return false
+    }
+    const sd = Math.sqrt(disc)
+    this.ox = ox
+    this.oy = oy
+    this.oz = oz
+    this.bxy = bxy
+    this.bz = bz
+    this.cxy = cxy
+    this.cz2 = cz
+    this.qbMax = qb
+    this.sdMax = sd
+    this.tb = (-qb - sd) * this.inv2qaMax
+    return true
+  }
+
+  /**
+   * Lowest y (relative to the centre) of the prepared ray inside the bounding ellipsoid, into
+   * yMin: every hit of the shape lies on that stretch of the ray.
+   */
+  lowestY(): void {
+    const tExit = (-this.qbMax + this.sdMax) * this.inv2qaMax
+    const ya = this.oy + this.tb * this.dy
+    const yb = this.oy + tExit * this.dy
+    this.yMin = ya < yb ? ya : yb
+  }
+
+  yMin = 0.5
+
+  /**
+   * Nearest (front) or farthest (back) intersection of the prepared ray (prepare() returned
+   * true); false on a miss. One refinement: k is looked up where the ray crosses the bounding
+   * ellipsoid and the quadratic re-solved with it (unless the table already gives kMax there).
+   */
+  solve(back: boolean): boolean {
+    const ox = this.ox
+    const oy = this.oy
+    const dx = this.dx
+    const dy = this.dy
+    let t = back ? (-this.qbMax + this.sdMax) * this.inv2qaMax : this.tb
+    // k at the bounding hit, by the pseudo-angle table
+    let u = diamond((ox + t * dx) * this.ia, (oy + t * dy) * this.ib) * (TABLE / 4)
+    let i = u | 0
+    let f = u - i
+    let i0 = i & (TABLE - 1)
+    let i1 = (i + 1) & (TABLE - 1)
+    const tab = this.tab
+    let k = tab[i0] + (tab[i1] - tab[i0]) * f
+    // converged when the table gives the radius just used (always, where k is flat)
+    if (k !== this.kMax) {
+      // the quadratic for radius k, multiplied through by k² (no division on the way to t)
+      const k2 = k * k
+      const qa = this.axy + this.az * k2
+      const qb = 2 * (this.bxy + this.bz * k2)
+      const qc = this.cxy + (this.cz2 - 1) * k2
       const disc = qb * qb - 4 * qa * qc
       if (disc < 0) return false
       const sd = Math.sqrt(disc)
       t = back ? (-qb + sd) / (2 * qa) : (-qb - sd) / (2 * qa)
-      this.lookup(ox + t * dx, oy + t * dy)
-      // converged when the table gives the radius just used (always, where k is flat)
-      if (this.k === k) break
-      k = this.k
-      ik2 = 1 / (k * k)
+      u = diamond((ox + t * dx) * this.ia, (oy + t * dy) * this.ib) * (TABLE / 4)
+      i = u | 0
+      f = u - i
+      i0 = i & (TABLE - 1)
+      i1 = (i + 1) & (TABLE - 1)
+      k = tab[i0] + (tab[i1] - tab[i0]) * f
     }
+    const dtab = this.dtab
+    this.k = k
+    this.kd = dtab[i0] + (dtab[i1] - dtab[i0]) * f
     this.t = t
     this.px = ox + t * dx
     this.py = oy + t * dy
-    this.pz = oz + t * dz
+    this.pz = this.oz + t * this.dz
     return true
-  }
-
-  /** Entry parameter into the bounding ellipsoid (k = kMax) into tb; −Infinity on a miss. */
-  boundEntry(): void {
-    const ray = this.ray
-    const ox = ray[0]
-    const oy = ray[1]
-    const oz = ray[2] - this.cz
-    const dx = this.dx
-    const dy = this.dy
-    const dz = this.dz
-    const ik2 = 1 / (this.kMax * this.kMax)
-    const qa = this.axy * ik2 + this.az
-    const qb = 2 * ((ox * dx * this.ia2 + oy * dy * this.ib2) * ik2 + oz * dz * this.ic2)
-    const qc = (ox * ox * this.ia2 + oy * oy * this.ib2) * ik2 + oz * oz * this.ic2 - 1
-    const disc = qb * qb - 4 * qa * qc
-    this.tb = disc < 0 ? -Infinity : (-qb - Math.sqrt(disc)) / (2 * qa)
   }
 
   /** Outward unit normal at the last hit (relative to the shape), into out[0..2]. */
   normal(out: Float64Array): void {
-    const X = this.px / this.a
-    const Y = this.py / this.b
-    const k = this.k
-    const r = this.kd / k
-    const ik2 = 1 / (k * k)
-    const nx = ((X + Y * r) * ik2) / this.a
-    const ny = ((Y - X * r) * ik2) / this.b
+    const ia = this.ia
+    const ib = this.ib
+    const X = this.px * ia
+    const Y = this.py * ib
+    const ik = 1 / this.k
+    const r = this.kd * ik
+    const ik2 = ik * ik
+    const nx = (X + Y * r) * ik2 * ia
+    const ny = (Y - X * r) * ik2 * ib
     const nz = this.pz * this.ic2
     const inv = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz)
     out[0] = nx * inv
@@ -402,24 +513,24 @@ type HairValues = {
  * instance shares one hidden class and the hot per-pixel code stays monomorphic.
  */
 class HairConfig {
-  readonly tTop: number
-  readonly tSide: number
-  readonly curtainEnd: number
-  readonly flare: number
-  readonly hl0: number
-  readonly hlCurve: number
-  readonly sideburnY: number
-  readonly sideX: number
-  readonly topCut: number
-  readonly lenFront: number
-  readonly lenFrontSide: number
-  readonly lenSide: number
-  readonly lenBack: number
-  readonly jag: number
-  readonly fringeJag: number
-  readonly sweep: number
-  readonly sideFlare: number
-  readonly buzz: boolean
+  declare readonly tTop: number
+  declare readonly tSide: number
+  declare readonly curtainEnd: number
+  declare readonly flare: number
+  declare readonly hl0: number
+  declare readonly hlCurve: number
+  declare readonly sideburnY: number
+  declare readonly sideX: number
+  declare readonly topCut: number
+  declare readonly lenFront: number
+  declare readonly lenFrontSide: number
+  declare readonly lenSide: number
+  declare readonly lenBack: number
+  declare readonly jag: number
+  declare readonly fringeJag: number
+  declare readonly sweep: number
+  declare readonly sideFlare: number
+  declare readonly buzz: boolean
   constructor(v: HairValues) {
     this.tTop = v.tTop
     this.tSide = v.tSide
@@ -609,6 +720,10 @@ const W_EAR_R = 5
 const W_NECK = 6
 const W_CLOTH = 7
 const W_FRAME = 8
+/** traceMask bits: every shape (1 << W_* for all nine codes), the hair shell, the ears. */
+export const TRACE_ALL = (1 << 9) - 1
+const TRACE_HAIR = (1 << W_HAIR) | (1 << W_HAIR_IN)
+const TRACE_EARS = (1 << W_EAR_L) | (1 << W_EAR_R)
 
 export class FaceScene {
   // ---- outputs of sample() ----
@@ -623,17 +738,17 @@ export class FaceScene {
   /** Camera-space z of the visible surface (larger is nearer); -Infinity for background. */
   depth = -Infinity
 
-  readonly view: ViewWindow
+  declare readonly view: ViewWindow
   /** Pixel size in camera units, set by the renderer (line widths never drop below it). */
   pix = 0.02
 
-  private readonly seed: number
-  private readonly head: Star
-  private readonly hair: Star | null
-  private readonly hc: HairConfig | null
+  declare private readonly seed: number
+  declare private readonly head: Star
+  declare private readonly hair: Star | null
+  declare private readonly hc: HairConfig | null
   private readonly nrm = new Float64Array(3)
   /** Arguments of light() (passed in a typed array: doubles in call arguments get boxed). */
-  private readonly lp = new Float64Array(10)
+  private readonly lp = new Float64Array(12)
   /** Current ray origin in head coordinates (shared with the Star shapes). */
   private readonly ray = new Float64Array(3)
   // hand-over fields between sample() and the shaders (avoid boxed double arguments)
@@ -656,159 +771,171 @@ export class FaceScene {
   private nqy = 0
   private nhv = 0
   // rotation head → camera (row major) and head centre in camera space
-  private readonly m00: number
-  private readonly m01: number
-  private readonly m02: number
-  private readonly m10: number
-  private readonly m11: number
-  private readonly m12: number
-  private readonly m20: number
-  private readonly m21: number
-  private readonly m22: number
-  private readonly hcx: number
-  private readonly hcy: number
-  private readonly hcz: number
-  private readonly dx: number
-  private readonly dy: number
-  private readonly dz: number
-  private readonly headBound2: number
-  private readonly hairBound2: number
-  // head shape
-  private readonly A: number
-  private readonly B: number
-  private readonly C: number
+  declare private readonly m00: number
+  declare private readonly m01: number
+  declare private readonly m02: number
+  declare private readonly m10: number
+  declare private readonly m11: number
+  declare private readonly m12: number
+  declare private readonly m20: number
+  declare private readonly m21: number
+  declare private readonly m22: number
+  declare private readonly hcx: number
+  declare private readonly hcy: number
+  declare private readonly hcz: number
+  declare private readonly dx: number
+  declare private readonly dy: number
+  declare private readonly dz: number
+  /** |(dx, dy)|: how far the view ray moves sideways per unit of depth. */
+  declare private readonly vxy: number
+  declare private readonly headBound2: number
+  declare private readonly hairBound2: number
+  // head shape, and its reciprocals
+  declare private readonly A: number
+  declare private readonly B: number
+  declare private readonly C: number
+  declare private readonly iA: number
+  declare private readonly iB: number
+  declare private readonly iC: number
   // lighting
-  private readonly lx: number
-  private readonly ly: number
-  private readonly lz: number
-  private readonly hx: number
-  private readonly hy: number
-  private readonly hz: number
-  private readonly lightR: number
-  private readonly lightG: number
-  private readonly lightB: number
-  private readonly ambR: number
-  private readonly ambG: number
-  private readonly ambB: number
-  private readonly intensity: number
-  private readonly expo: number
-  private readonly bgTop: Rgb
-  private readonly bgBottom: Rgb
+  declare private readonly lx: number
+  declare private readonly ly: number
+  declare private readonly lz: number
+  declare private readonly hx: number
+  declare private readonly hy: number
+  declare private readonly hz: number
+  declare private readonly lightR: number
+  declare private readonly lightG: number
+  declare private readonly lightB: number
+  declare private readonly ambR: number
+  declare private readonly ambG: number
+  declare private readonly ambB: number
+  declare private readonly intensity: number
+  declare private readonly expo: number
+  declare private readonly bgTop: Rgb
+  declare private readonly bgBottom: Rgb
   // skin and colours (linear)
-  private readonly skin: Rgb
-  private readonly skinNir: number
-  private readonly skinTex: number
-  private readonly rosiness: number
-  private readonly beard: number
-  private readonly makeup: number
-  private readonly lip: Rgb
-  private readonly hairCol: Rgb
-  private readonly hairNir: number
-  private readonly hairSpec: number
-  private readonly browCol: Rgb
-  private readonly browNir: number
-  private readonly iris: Rgb
-  private readonly irisNir: number
-  private readonly cloth: Rgb
-  private readonly clothNir: number
+  declare private readonly skin: Rgb
+  declare private readonly skinNir: number
+  declare private readonly skinTex: number
+  declare private readonly rosiness: number
+  declare private readonly beard: number
+  declare private readonly makeup: number
+  declare private readonly lip: Rgb
+  declare private readonly hairCol: Rgb
+  declare private readonly hairNir: number
+  declare private readonly hairSpec: number
+  declare private readonly browCol: Rgb
+  declare private readonly browNir: number
+  declare private readonly iris: Rgb
+  declare private readonly irisNir: number
+  declare private readonly cloth: Rgb
+  declare private readonly clothNir: number
   // relief bumps: [cx, cy, 1/sx², 1/sy², amp, x0, x1, y0, y1] per bump
-  private readonly bumps: Float64Array
-  private readonly bumpCount: number
+  declare private readonly bumps: Float64Array
+  /** RELIEF_GRID² cells over the bumps: bit i set where bump i's box reaches the cell. */
+  declare private readonly bumpCells: Uint32Array
+  /** The grid's origin and cells per unit: x0, y0, sx, sy. */
+  declare private readonly bumpGrid: Float64Array
   // eyes
-  private readonly eyeY: number
-  private readonly ecx: number
-  private readonly ew: number
-  private readonly eTilt: number
-  private readonly eUp: number
-  private readonly eLo: number
-  private readonly eRound: number
-  private readonly irisR: number
-  private readonly pupilR: number
-  private readonly gazeDx: number
-  private readonly gazeDy: number
-  private readonly crease: number
-  private readonly glintRgbX: number
-  private readonly glintRgbY: number
-  private readonly glintNirX: number
-  private readonly glintNirY: number
-  private readonly glintRgbOn: boolean
+  declare private readonly eyeY: number
+  declare private readonly ecx: number
+  declare private readonly ew: number
+  declare private readonly eTilt: number
+  declare private readonly eUp: number
+  declare private readonly eLo: number
+  declare private readonly eRound: number
+  declare private readonly irisR: number
+  declare private readonly pupilR: number
+  declare private readonly gazeDx: number
+  declare private readonly gazeDy: number
+  declare private readonly crease: number
+  declare private readonly glintRgbX: number
+  declare private readonly glintRgbY: number
+  declare private readonly glintNirX: number
+  declare private readonly glintNirY: number
+  declare private readonly glintRgbOn: boolean
   // brows
-  private readonly browY: number
-  private readonly browIn: number
-  private readonly browOut: number
-  private readonly browThick: number
-  private readonly browArch: number
-  private readonly browTilt: number
-  private readonly browInner: number
+  declare private readonly browY: number
+  declare private readonly browIn: number
+  declare private readonly browOut: number
+  declare private readonly browThick: number
+  declare private readonly browArch: number
+  declare private readonly browTilt: number
+  declare private readonly browInner: number
   // nose
-  private readonly noseTop: number
-  private readonly noseTip: number
-  private readonly noseH: number
-  private readonly bridgeH: number
-  private readonly bridgeW: number
-  private readonly tipR: number
-  private readonly alaR: number
-  private readonly alaX: number
-  private readonly alaY: number
-  private readonly alaH: number
-  private readonly noseX0: number
-  private readonly noseY0: number
-  private readonly noseY1: number
+  declare private readonly noseTop: number
+  declare private readonly noseTip: number
+  declare private readonly noseH: number
+  declare private readonly bridgeH: number
+  declare private readonly bridgeW: number
+  declare private readonly tipR: number
+  declare private readonly alaR: number
+  declare private readonly alaX: number
+  declare private readonly alaY: number
+  declare private readonly alaH: number
+  declare private readonly noseX0: number
+  /** Widest half-width of the bridge band (noseHeight). */
+  declare private readonly noseWMax: number
+  declare private readonly noseY0: number
+  declare private readonly noseY1: number
   // mouth
-  private readonly mouthY: number
-  private readonly mw: number
-  private readonly uT: number
-  private readonly lT: number
-  private readonly openH: number
-  private readonly smile: number
-  private readonly subnasale: number
+  declare private readonly mouthY: number
+  declare private readonly mw: number
+  declare private readonly uT: number
+  declare private readonly lT: number
+  declare private readonly openH: number
+  declare private readonly smile: number
+  declare private readonly subnasale: number
   // ears
-  private readonly earY: number
-  private readonly earH: number
-  private readonly earW: number
-  private readonly earAx: number
-  private readonly earAz: number
-  private readonly earSin: number
-  private readonly earCos: number
-  private readonly earBoundR2: number
-  private readonly earLcx: number
-  private readonly earLcy: number
-  private readonly earRcx: number
-  private readonly earRcy: number
+  declare private readonly earY: number
+  declare private readonly earH: number
+  declare private readonly earW: number
+  declare private readonly earAx: number
+  declare private readonly earAz: number
+  declare private readonly earSin: number
+  declare private readonly earCos: number
+  declare private readonly earBoundR2: number
+  declare private readonly earLcx: number
+  declare private readonly earLcy: number
+  declare private readonly earRcx: number
+  declare private readonly earRcy: number
   // neck, shoulders
-  private readonly neckX: number
-  private readonly neckZ: number
-  private readonly neckRx: number
-  private readonly neckRz: number
-  private readonly neckTop: number
-  private readonly shoulderY: number
-  private readonly necklineDepth: number
-  private readonly necklineV: number
+  declare private readonly neckX: number
+  declare private readonly neckZ: number
+  declare private readonly neckRx: number
+  declare private readonly neckRz: number
+  declare private readonly neckTop: number
+  declare private readonly shoulderY: number
+  declare private readonly necklineDepth: number
+  declare private readonly necklineV: number
   // glasses
-  private readonly glasses: boolean
-  private readonly gx: number
-  private readonly gy: number
-  private readonly gw: number
-  private readonly gh: number
-  private readonly gz: number
-  private readonly grt: number
-  private readonly gsq: number
-  private readonly frame: Rgb
-  private readonly frameNir: number
-  private readonly lensTint: number
-  private readonly templeX0: number
-  private readonly templeY0: number
-  private readonly templeX1: number
-  private readonly templeY1: number
-  private readonly templeZ1: number
-  private readonly glassesBound2: number
-  private readonly templeBoxL: Float64Array
-  private readonly templeBoxR: Float64Array
-  private readonly hairPartX: number
-  private readonly hairPartY: number
-  private readonly hairWave: number
-  private readonly hlTab: Float64Array
-  private readonly hlSlope: number
+  declare private readonly glasses: boolean
+  declare private readonly gx: number
+  declare private readonly gy: number
+  declare private readonly gw: number
+  declare private readonly gh: number
+  declare private readonly gz: number
+  declare private readonly grt: number
+  declare private readonly gsq: number
+  declare private readonly frame: Rgb
+  declare private readonly frameNir: number
+  declare private readonly lensTint: number
+  declare private readonly templeX0: number
+  declare private readonly templeY0: number
+  declare private readonly templeX1: number
+  declare private readonly templeY1: number
+  declare private readonly templeZ1: number
+  declare private readonly glassesBound2: number
+  declare private readonly templeBoxL: Float64Array
+  declare private readonly templeBoxR: Float64Array
+  declare private readonly hairPartX: number
+  declare private readonly hairPartY: number
+  declare private readonly hairWave: number
+  declare private readonly hlTab: Float64Array
+  declare private readonly hlSlope: number
+  /** Longest hair (normalised Y), jagged ends included: hairPresentAt() is false below it. */
+  declare private readonly hairMaxLen: number
   private eyeZ = 0
 
   constructor(p: FaceParams, mode: RenderMode, eye: 'left' | 'right') {
@@ -825,6 +952,9 @@ export class FaceScene {
     this.A = A
     this.B = B
     this.C = C
+    this.iA = 1 / A
+    this.iB = 1 / B
+    this.iC = 1 / C
     const yJ = 0.5 + 0.25 * id.jawAngle
     const jawW = 0.8 + 0.2 * id.jawWidth
     const chinY = Math.min(B * 0.975, 1.1 + 0.16 * id.chinLength)
@@ -847,7 +977,9 @@ export class FaceScene {
       const u = i / JN
       jaw[i] = (wJ + (chinW - wJ) * powp(u, jawQ)) * Math.sqrt(Math.max(0, 1 - powp(u, chinM)))
     }
-    const headInside = (X: number, Y: number): boolean => {
+    const headInside = (): boolean => {
+      const X = STAR_Q[0]
+      const Y = STAR_Q[1]
       if (!skull(X, Y)) return false
       const x = Math.abs(X * A)
       const y = Y * B
@@ -900,6 +1032,7 @@ export class FaceScene {
     this.dy = -R[7]
     this.dz = -R[8]
     this.head.setDirection(this.dx, this.dy, this.dz)
+    this.vxy = Math.sqrt(-this.dx * -this.dx + -this.dy * -this.dy)
     const hb = B * this.head.kMax + 0.02
     this.headBound2 = hb * hb
 
@@ -1009,6 +1142,7 @@ export class FaceScene {
     this.alaY = this.noseTip + 0.03
     this.alaH = this.noseH * 0.42
     this.noseX0 = this.alaX + this.alaR + 0.02
+    this.noseWMax = 1.2 * Math.max(this.bridgeW, this.tipR * 1.05) + 1e-9
     this.noseY0 = this.noseTop - 0.12
     this.noseY1 = this.alaY + this.alaR + 0.02
     this.subnasale = this.noseTip + 0.065
@@ -1038,7 +1172,37 @@ export class FaceScene {
     bump(0, chinY - 0.13, chinW + 0.1, 0.15, 0.07)
     bump(0, -0.62, 0.7, 0.45, 0.04)
     this.bumps = Float64Array.from(bl)
-    this.bumpCount = bl.length / 9
+    // a grid over the bumps' boxes: per cell, a bit mask of the bumps whose box touches it
+    // (15 bumps at most: 6 per side and 3 central, so a 32-bit mask holds them)
+    {
+      let x0 = Infinity
+      let x1 = -Infinity
+      let y0 = Infinity
+      let y1 = -Infinity
+      for (let o = 0; o < bl.length; o += 9) {
+        x0 = Math.min(x0, bl[o + 5])
+        x1 = Math.max(x1, bl[o + 6])
+        y0 = Math.min(y0, bl[o + 7])
+        y1 = Math.max(y1, bl[o + 8])
+      }
+      if (!(x1 > x0 && y1 > y0)) {
+        x0 = y0 = 0
+        x1 = y1 = 1
+      }
+      const G = RELIEF_GRID
+      const sx = G / (x1 - x0)
+      const sy = G / (y1 - y0)
+      const cells = new Uint32Array(G * G)
+      for (let i = 0, o = 0; o < bl.length; i++, o += 9) {
+        const cx0 = Math.max(0, Math.floor((bl[o + 5] - x0) * sx))
+        const cx1 = Math.min(G - 1, Math.floor((bl[o + 6] - x0) * sx))
+        const cy0 = Math.max(0, Math.floor((bl[o + 7] - y0) * sy))
+        const cy1 = Math.min(G - 1, Math.floor((bl[o + 8] - y0) * sy))
+        for (let cy = cy0; cy <= cy1; cy++) for (let cx = cx0; cx <= cx1; cx++) cells[cy * G + cx] |= 1 << i
+      }
+      this.bumpCells = cells
+      this.bumpGrid = Float64Array.of(x0, y0, sx, sy)
+    }
 
     // ---------------- ears ----------------
     this.earH = (0.26 + 0.08 * id.earSize) * (this.subnasale - this.browY) * 1.65
@@ -1073,13 +1237,16 @@ export class FaceScene {
       for (let i = 0; i + 1 < HL_N; i++) slope = Math.max(slope, Math.abs(this.hlTab[i + 1] - this.hlTab[i]) * HL_SCALE)
     }
     this.hlSlope = slope * 1.05 + 0.01
+    this.hairMaxLen = hc ? Math.max(hc.lenFront, hc.lenFrontSide, hc.lenSide, hc.lenBack) + Math.abs(hc.jag) + 1e-6 : -Infinity
     if (hc) {
       const Ah = A + hc.tSide
       const Bh = B + hc.tTop
       const Ch = C + hc.tSide * 0.9
       const curtainEnd = hc.curtainEnd * B
       const flare = hc.flare
-      const inside = (X: number, Y: number): boolean => {
+      const inside = (): boolean => {
+        const X = STAR_Q[0]
+        const Y = STAR_Q[1]
         if (Y < 0) {
           const ax = X < 0 ? -X : X
           const ay = -Y
@@ -1206,14 +1373,72 @@ export class FaceScene {
 
   /** Shade the camera-space point (this.sx, this.sy); returns the part id. */
   sampleAt(): number {
+    this.trace()
+    return this.shade()
+  }
+
+  /**
+   * Part id at (this.sx, this.sy) without shading: the geometry and, on the head, the
+   * feature outlines. The output fields are left as they were; shade() may follow to shade
+   * this very point.
+   */
+  classifyAt(): number {
+    this.trace()
+    switch (this.what) {
+      case W_HEAD:
+        return this.classifyHead()
+      case W_HAIR:
+        return PART.HAIR
+      case W_HAIR_IN:
+        return PART.HAIR_INNER
+      case W_EAR_L:
+      case W_EAR_R:
+        return PART.EAR
+      case W_NECK:
+        return PART.NECK
+      case W_CLOTH:
+        return this.inNeckline() ? PART.CHEST : PART.CLOTH
+      case W_FRAME:
+        return PART.FRAME
+      default:
+        return PART.BACKGROUND
+    }
+  }
+
+  // trace()'s per-row cache: the y it holds (NaN: none yet), (y − hcy)², the y part of the origin
+  private rowY = NaN
+  private rowVy2 = 0.5
+  private rowOx = 0.5
+  private rowOy = 0.5
+  private rowOz = 0.5
+
+  /** What the last trace() hit (a W_* code), and where the ray crossed a lens (Infinity: nowhere). */
+  what = W_NONE
+  private lensT = Infinity
+  /**
+   * Bit 1 << W_* for each kind of shape trace() tests (glasses always): all by default. The
+   * antialiasing pass narrows it to the shapes seen around a pixel (see render.ts).
+   */
+  traceMask = TRACE_ALL
+
+  /** Intersect the ray through (this.sx, this.sy) with every shape: what, hitT and hit data. */
+  private trace(): void {
     const xv = this.sx
     const yv = this.sy
+    if (yv !== this.rowY) {
+      // the ray origin's terms that depend on y alone, kept while a row is traced
+      const vy = yv - this.hcy
+      const vz = -this.hcz
+      this.rowY = yv
+      this.rowVy2 = vy * vy
+      this.rowOx = this.m10 * vy + this.m20 * vz
+      this.rowOy = this.m11 * vy + this.m21 * vz
+      this.rowOz = this.m12 * vy + this.m22 * vz
+    }
     const vx = xv - this.hcx
-    const vy = yv - this.hcy
-    const vz = -this.hcz
-    const ox = this.m00 * vx + this.m10 * vy + this.m20 * vz
-    const oy = this.m01 * vx + this.m11 * vy + this.m21 * vz
-    const oz = this.m02 * vx + this.m12 * vy + this.m22 * vz
+    const ox = this.m00 * vx + this.rowOx
+    const oy = this.m01 * vx + this.rowOy
+    const oz = this.m02 * vx + this.rowOz
     const ray = this.ray
     ray[0] = ox
     ray[1] = oy
@@ -1221,25 +1446,43 @@ export class FaceScene {
     const dx = this.dx
     const dy = this.dy
     const dz = this.dz
-    const r2 = vx * vx + vy * vy
+    const r2 = vx * vx + this.rowVy2
     let best = Infinity
     let what = W_NONE
 
+    const mask = this.traceMask
     const head = this.head
+    const hair = this.hair
+    const hairTested = hair !== null && (mask & TRACE_HAIR) !== 0 && r2 < this.hairBound2
     let headHit = false
-    if (r2 < this.headBound2 && head.intersect(false)) {
-      headHit = true
-      best = head.t
-      what = W_HEAD
+    let hairFirst = false
+    if ((mask & (1 << W_HEAD)) !== 0 && r2 < this.headBound2 && head.prepare()) {
+      // Where the previous point traced showed hair, try the hair first: present hair in front
+      // of the head's bounding ellipsoid hides the head, whose intersection is then skipped.
+      // (Same result either way; only the work differs.)
+      if (this.what === W_HAIR && hairTested && hair.prepare() && hair.solve(false) && hair.t < head.tb && this.hairPresentAt(hair)) {
+        hairFirst = true
+        best = hair.t
+        what = W_HAIR
+        this.qx = hair.px
+        this.qy = hair.py
+        this.qz = hair.pz
+        this.hk = hair.k
+        this.hkd = hair.kd
+        this.hInner = false
+      } else if (head.solve(false)) {
+        headHit = true
+        best = head.t
+        what = W_HEAD
+      }
     }
     // hair: front wall where hair is present, else the inner back wall
-    const hair = this.hair
-    if (hair !== null && r2 < this.hairBound2 && !(headHit && this.deepInWindow())) {
-      if (hair.intersect(false)) {
+    if (!hairFirst && hairTested && hair.prepare() && this.hairWithinLength(hair) && !(headHit && this.deepInWindow())) {
+      if (hair.solve(false)) {
         if (hair.t < best && this.hairPresentAt(hair)) {
           best = hair.t
           what = W_HAIR
-        } else if (!headHit && hair.intersect(true) && hair.t < best && this.hairPresentAt(hair)) {
+        } else if (!headHit && hair.solve(true) && hair.t < best && this.hairPresentAt(hair)) {
           best = hair.t
           what = W_HAIR_IN
         }
@@ -1255,6 +1498,7 @@ export class FaceScene {
     }
     // ears
     for (let side = -1; side <= 1; side += 2) {
+      if ((mask & TRACE_EARS) === 0) break
       const ecx = side < 0 ? this.earLcx : this.earRcx
       const ecy = side < 0 ? this.earLcy : this.earRcy
       const ddx = xv - ecx
@@ -1273,25 +1517,33 @@ export class FaceScene {
       // in-plane: s along (side·sin, 0, −cos) outwards-back, w along y
       const s = px * side * this.earSin - pz * this.earCos
       const wv = py
-      if (this.earShape(s, wv) > 1) continue
+      this.earQs = s
+      this.earQw = wv
+      this.earShape()
+      if (this.earQ > 1) continue
       best = t
       what = side < 0 ? W_EAR_L : W_EAR_R
       this.earHitS = s
       this.earHitW = wv
     }
     // neck (vertical cylinder in camera space)
-    const nu = (xv - this.neckX) / this.neckRx
-    if (yv > this.neckTop && nu > -1 && nu < 1) {
-      const zc = this.neckZ + this.neckRz * Math.sqrt(1 - nu * nu)
-      if (-zc < best) {
-        best = -zc
-        what = W_NECK
+    if (yv > this.neckTop && (mask & (1 << W_NECK)) !== 0) {
+      const nu = (xv - this.neckX) / this.neckRx
+      if (nu > -1 && nu < 1) {
+        const zc = this.neckZ + this.neckRz * Math.sqrt(1 - nu * nu)
+        if (-zc < best) {
+          best = -zc
+          what = W_NECK
+        }
       }
     }
     // shoulders
-    if (yv > this.shoulderY) {
+    if (yv > this.shoulderY && (mask & (1 << W_CLOTH)) !== 0) {
       const ax = Math.abs(xv - this.neckX)
-      const ys = this.shoulderY + 0.45 * smoothstep(0.35, 1.5, ax) + (ax > 1.45 ? 2 * (ax - 1.45) * (ax - 1.45) : 0)
+      // smoothstep(0.35, 1.5, ax) written out: a call here would box its double arguments
+      const st = (ax - 0.35) / (1.5 - 0.35)
+      const ss = st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st)
+      const ys = this.shoulderY + 0.45 * ss + (ax > 1.45 ? 2 * (ax - 1.45) * (ax - 1.45) : 0)
       if (yv > ys) {
         const zc = this.neckZ + 0.25 + 0.1 * (1 - ax)
         if (-zc < best) {
@@ -1328,8 +1580,14 @@ export class FaceScene {
       }
     }
 
-    // ---------------- shading ----------------
     this.hitT = best
+    this.what = what
+    this.lensT = lensT
+  }
+
+  /** Shade the last trace(): the output fields; returns the part id. */
+  shade(): number {
+    const what = this.what
     let part: number
     switch (what) {
       case W_HEAD:
@@ -1356,7 +1614,7 @@ export class FaceScene {
       default:
         part = this.shadeBackground()
     }
-    if (lensT < best) this.applyLens()
+    if (this.lensT < this.hitT) this.applyLens()
     return part
   }
 
@@ -1371,29 +1629,42 @@ export class FaceScene {
     const hc = this.hc as HairConfig
     const head = this.head
     if (head.pz <= 0) return false
-    const hair = this.hair as Star
-    hair.boundEntry()
-    const tb = hair.tb
-    if (tb === -Infinity) return false
-    const dxy = Math.sqrt(this.dx * this.dx + this.dy * this.dy)
-    const delta = (head.t - tb) * dxy + 1e-6
-    const X = head.px / this.A
-    const Y = head.py / this.B
-    const dX = delta / this.A
+    // the bounding entry of the hair shell, from hair.prepare() (which hit it)
+    const tb = (this.hair as Star).tb
+    const delta = (head.t - tb) * this.vxy + 1e-6
+    const X = head.px * this.iA
+    const Y = head.py * this.iB
+    const dX = delta * this.iA
     const ax = X < 0 ? -X : X
     if (hc.sideX < 2 && ax + dX >= hc.sideX - 0.03) return false
-    return Y - delta / this.B > this.hairline(X) + this.hlSlope * dX
+    this.hlX = X
+    this.hairline()
+    return Y - delta * this.iB > this.hlY + this.hlSlope * dX
   }
 
-  /** Hairline (normalised Y of the face window's top edge) at X, from a per-person table. */
-  private hairline(X: number): number {
-    let u = (X + HL_RANGE) * HL_SCALE
+  /**
+   * Can the prepared ray meet hair at all? Not where all of it that lies inside the shell's
+   * bounding ellipsoid is lower than the longest hair reaches (hairPresentAt's length test,
+   * with its jagged ends): a cheap exact cull below short hair (neck, shoulders, background).
+   */
+  private hairWithinLength(hair: Star): boolean {
+    hair.lowestY()
+    return hair.yMin * this.iB < this.hairMaxLen
+  }
+
+  /** Hairline (normalised Y of the face window's top edge) at hlX into hlY, from a per-person table. */
+  private hairline(): void {
+    let u = (this.hlX + HL_RANGE) * HL_SCALE
     if (u < 0) u = 0
     else if (u > HL_N - 1.001) u = HL_N - 1.001
     const i = u | 0
     const t = this.hlTab
-    return t[i] + (t[i + 1] - t[i]) * (u - i)
+    this.hlY = t[i] + (t[i + 1] - t[i]) * (u - i)
   }
+  // hairline()'s X in, Y out (fields: a double argument or result would be boxed where V8
+  // does not inline the call)
+  private hlX = 0
+  private hlY = 0
 
   private hairlineExact(X: number): number {
     const hc = this.hc as HairConfig
@@ -1434,36 +1705,65 @@ export class FaceScene {
   /** Is there hair at the shell's last hit point? */
   private hairPresentAt(shell: Star): boolean {
     const hc = this.hc as HairConfig
-    const X = shell.px / this.A
-    const Y = shell.py / this.B
-    const Z = (shell.pz + shell.cz) / this.C
-    if (hc.topCut > -2 && Y < hc.topCut + 0.04 * (vnoise1(X * 7 + Z * 7, this.seed ^ 0x9b) - 0.5)) return false
+    const Y = shell.py * this.iB
+    if (Y >= this.hairMaxLen) return false // below the longest hair (the length test at the end)
+    const X = shell.px * this.iA
+    const Z = (shell.pz + shell.cz) * this.iC
+    // (noise through noise1(): on these rarely taken paths a vnoise1() call would box)
+    if (hc.topCut > -2) {
+      this.nzx = X * 7 + Z * 7
+      this.noise1(this.seed ^ 0x9b)
+      if (Y < hc.topCut + 0.04 * (this.nzv - 0.5)) return false
+    }
     if (Z > 0) {
       let sx = hc.sideX
-      if (sx < 2) sx += hc.sideFlare * smoothstep(0.15, 1.3, Y) + 0.05 * (vnoise1(Y * 11 + (X > 0 ? 50 : 0), this.seed ^ 0x9a) - 0.5)
-      if (Math.abs(X) < sx && Y > this.hairline(X)) return false
+      if (sx < 2) {
+        this.nzx = Y * 11 + (X > 0 ? 50 : 0)
+        this.noise1(this.seed ^ 0x9a)
+        const st = (Y - 0.15) / (1.3 - 0.15) // smoothstep(0.15, 1.3, Y), written out
+        sx += hc.sideFlare * (st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st)) + 0.05 * (this.nzv - 0.5)
+      }
+      if (Math.abs(X) < sx) {
+        this.hlX = X
+        this.hairline()
+        if (Y > this.hlY) return false
+      }
     }
     const rr = X * X + Z * Z
     const c = rr > 1e-9 ? Z / Math.sqrt(rr) : 0
     let len: number
-    if (c >= 0.5) len = lerp(hc.lenFrontSide, hc.lenFront, (c - 0.5) * 2)
-    else if (c >= 0) len = lerp(hc.lenSide, hc.lenFrontSide, c * 2)
-    else len = lerp(hc.lenSide, hc.lenBack, -c)
-    if (hc.jag > 0) len += hc.jag * (vnoise1(X * 9 + Z * 5 + 20, this.seed ^ 0x99) - 0.5) * 2
+    if (c >= 0.5) len = hc.lenFrontSide + (hc.lenFront - hc.lenFrontSide) * ((c - 0.5) * 2)
+    else if (c >= 0) len = hc.lenSide + (hc.lenFrontSide - hc.lenSide) * (c * 2)
+    else len = hc.lenSide + (hc.lenBack - hc.lenSide) * -c
+    if (hc.jag > 0) {
+      this.nzx = X * 9 + Z * 5 + 20
+      this.noise1(this.seed ^ 0x99)
+      len += hc.jag * (this.nzv - 0.5) * 2
+    }
     return Y < len
   }
 
   // ---------------- ear shape: ≤ 1 inside ----------------
-  private earShape(s: number, w: number): number {
+  // in-plane point (earQs, earQw) in, shape value earQ out (fields: no boxed doubles)
+  private earQs = 0
+  private earQw = 0
+  private earQ = 0
+
+  private earShape(): void {
+    const s = this.earQs
+    const w = this.earQw
     const W = this.earW
     const H = this.earH
-    if (s < -0.02) return 2
+    if (s < -0.02) {
+      this.earQ = 2
+      return
+    }
     const v = (w + H * 0.08) / H
     const lobe = smoothstep(0.15, 1.0, v)
     const rs = W * 0.5 * (1 - 0.45 * lobe)
     const cs = W * 0.5 * (1 - 0.25 * lobe)
     const a = (s - cs) / rs
-    return a * a + v * v
+    this.earQ = a * a + v * v
   }
 
   // ---------------- glasses ----------------
@@ -1529,8 +1829,12 @@ export class FaceScene {
   }
 
   // ---------------- lighting helpers ----------------
-  /** Head-frame normal → camera frame, into nrm. */
-  private toView(nx: number, ny: number, nz: number): void {
+  /** Head-frame normal in nrm → camera frame, in place (no double arguments: no boxing). */
+  private toView(): void {
+    const nrm = this.nrm
+    const nx = nrm[0]
+    const ny = nrm[1]
+    const nz = nrm[2]
     const vx = this.m00 * nx + this.m01 * ny + this.m02 * nz
     const vy = this.m10 * nx + this.m11 * ny + this.m12 * nz
     const vz = this.m20 * nx + this.m21 * ny + this.m22 * nz
@@ -1560,7 +1864,7 @@ export class FaceScene {
     const ny = this.nrm[1]
     const nz = this.nrm[2]
     const ndl = nx * this.lx + ny * this.ly + nz * this.lz
-    let diff = (ndl + wrap) / (1 + wrap)
+    let diff = (ndl + wrap) * lp[10] // lp[10] = 1 / (1 + wrap): constant at each call site
     if (diff < 0) diff = 0
     let hard = ndl < 0 ? 0 : ndl
     diff *= shadow
@@ -1583,7 +1887,7 @@ export class FaceScene {
     this.r = e * (ar * (this.ambR * hemi + I * this.lightR * (diff + 0.6 * sr)) + spec * this.lightR)
     this.g = e * (ag * (this.ambG * hemi + I * this.lightG * (diff - 0.15 * sr)) + spec * this.lightG)
     this.b = e * (ab * (this.ambB * hemi + I * this.lightB * (diff - 0.25 * sr)) + spec * this.lightB)
-    let dn = (nz + nirWrap) / (1 + nirWrap)
+    let dn = (nz + nirWrap) * lp[11] // lp[11] = 1 / (1 + nirWrap)
     if (dn < 0) dn = 0
     let ns = 0
     if (nirKs > 0 && nz > 0.8) {
@@ -1599,16 +1903,33 @@ export class FaceScene {
   }
 
   // ---------------- background ----------------
+  // shadeBackground()'s per-row cache: the y it holds (NaN: none), the gradient position there
+  // and the gradient's colour
+  private bgRowY = NaN
+  private bgTy = 0.5
+  private bgR = 0.5
+  private bgG = 0.5
+  private bgB = 0.5
+
   private shadeBackground(): number {
     const xv = this.sx
     const yv = this.sy
     const v = this.view
-    const ty = clamp01((yv - v.cy) / (2 * v.half) + 0.5)
+    if (yv !== this.bgRowY) {
+      // the vertical gradient, kept while a row is shaded
+      const ty = clamp01((yv - v.cy) / (2 * v.half) + 0.5)
+      this.bgRowY = yv
+      this.bgTy = ty
+      this.bgR = lerp(this.bgTop[0], this.bgBottom[0], ty)
+      this.bgG = lerp(this.bgTop[1], this.bgBottom[1], ty)
+      this.bgB = lerp(this.bgTop[2], this.bgBottom[2], ty)
+    }
+    const ty = this.bgTy
     const tx = (xv - v.cx) / v.half
     const lit = 1 + 0.12 * this.lx * tx
-    this.r = lerp(this.bgTop[0], this.bgBottom[0], ty) * lit
-    this.g = lerp(this.bgTop[1], this.bgBottom[1], ty) * lit
-    this.b = lerp(this.bgTop[2], this.bgBottom[2], ty) * lit
+    this.r = this.bgR * lit
+    this.g = this.bgG * lit
+    this.b = this.bgB * lit
     const rr = (xv * xv + yv * yv) / 4
     this.nir = 0.012 + 0.02 * (1 - ty) - 0.006 * rr
     this.fill = 1
@@ -1630,7 +1951,15 @@ export class FaceScene {
     let h = 0
     let gx = 0
     let gy = 0
-    for (let i = 0, o = 0; i < this.bumpCount; i++, o += 9) {
+    const grid = this.bumpGrid
+    const cx = Math.floor((x - grid[0]) * grid[2])
+    const cy = Math.floor((y - grid[1]) * grid[3])
+    // only the bumps whose boxes reach this grid cell, in index order (same sums as all of them)
+    let m = cx >= 0 && cx < RELIEF_GRID && cy >= 0 && cy < RELIEF_GRID ? this.bumpCells[cy * RELIEF_GRID + cx] : 0
+    while (m !== 0) {
+      const i = 31 - Math.clz32(m & -m)
+      m &= m - 1
+      const o = i * 9
       if (x < bm[o + 5] || x > bm[o + 6] || y < bm[o + 7] || y > bm[o + 8]) continue
       const ddx = x - bm[o]
       const ddy = y - bm[o + 1]
@@ -1663,8 +1992,14 @@ export class FaceScene {
       const t2 = (ax * ax) / (w * w)
       if (t2 < 1) {
         let hc = this.bridgeH + (this.noseH * 0.86 - this.bridgeH) * uc * Math.sqrt(uc)
-        if (u < 0) hc *= smoothstep(-0.35, 0, u)
-        else if (u > 1) hc *= 1 - smoothstep(1, 1.2, u)
+        // smoothstep(−0.35, 0, u) and 1 − smoothstep(1, 1.2, u), written out (no boxing)
+        if (u < 0) {
+          const st = (u + 0.35) / 0.35
+          hc *= st <= 0 ? 0 : st * st * (3 - 2 * st)
+        } else if (u > 1) {
+          const st = (u - 1) / (1.2 - 1)
+          hc *= 1 - (st >= 1 ? 1 : st * st * (3 - 2 * st))
+        }
         const q = 1 - t2
         h = hc * q * (0.5 + 0.5 * q)
       }
@@ -1688,6 +2023,187 @@ export class FaceScene {
   }
 
   // ---------------- head (skin and painted features) ----------------
+  // results of noseMarch(): the face point seen (shifted by the nose), its nose height, the
+  // depth shift and whether the march found the nose
+  private mfx = 0
+  private mfy = 0
+  private mnh = 0
+  private mShift = 0
+  private mFound = false
+
+  /**
+   * Nose: a parallax march from the head hit (head.px/py, its normal in nrm) so the nose
+   * stands out of the surface under yaw; results in mfx, mfy, mnh, mShift, mFound.
+   */
+  private noseMarch(): void {
+    const nrm = this.nrm
+    const nbx = nrm[0]
+    const nby = nrm[1]
+    const nbz = nrm[2]
+    let fx = this.head.px
+    let fy = this.head.py
+    let nh = 0
+    let shift = 0
+    let found = false
+    const vX = -this.dx
+    const vY = -this.dy
+    const vZ = -this.dz
+    const ndv = vX * nbx + vY * nby + vZ * nbz
+    const gpar = nbz > 0.2 ? ndv / nbz : 1
+    const shiftMax = gpar > 0.2 ? (this.noseH / gpar) * this.vxy : 0
+    this.nearX = fx
+    this.nearY = fy
+    this.nearGpar = gpar
+    if (Math.abs(fx) < this.noseX0 + shiftMax && fy > this.noseY0 - shiftMax && fy < this.noseY1 + shiftMax && gpar > 0.2 && this.nearNose()) {
+      const sMax = (this.noseH * 1.02) / gpar
+      const N = 6
+      let prevS = sMax
+      let prevD = -1
+      for (let i = 0; i <= N; i++) {
+        const s = sMax * (1 - i / N)
+        this.nqx = fx + s * vX
+        this.nqy = fy + s * vY
+        this.noseHeight()
+        const h = this.nhv
+        const d = h - s * gpar
+        if (d >= 0) {
+          let sh = s
+          if (i > 0) {
+            const f = prevD / (prevD - d)
+            sh = prevS + (s - prevS) * f
+          }
+          fx += sh * vX
+          fy += sh * vY
+          this.nqx = fx
+          this.nqy = fy
+          this.noseHeight()
+          nh = this.nhv
+          shift = sh
+          found = true
+          break
+        }
+        prevS = s
+        prevD = d
+      }
+    }
+    this.mfx = fx
+    this.mfy = fy
+    this.mnh = nh
+    this.mShift = shift
+    this.mFound = found
+  }
+
+  // nearNose()'s inputs (fields: double arguments would be boxed)
+  private nearX = 0
+  private nearY = 0
+  private nearGpar = 0.5
+
+  /**
+   * Can the march from (nearX, nearY) meet the nose? Its samples lie within (noseH·1.02 / gpar)·vxy
+   * of that point; false when that disc misses the boxes of the bridge, the tip and both alae,
+   * where noseHeight() is 0 (the march would end where it started, with height 0: nothing to do).
+   */
+  private nearNose(): boolean {
+    const fx = this.nearX
+    const fy = this.nearY
+    const reach = ((this.noseH * 1.02) / this.nearGpar) * this.vxy + 1e-9
+    const ax = fx < 0 ? -fx : fx
+    const axMin = ax - reach
+    const yMin = fy - reach
+    const yMax = fy + reach
+    const span = this.noseTip - this.noseTop
+    if (axMin < this.noseWMax && yMax > this.noseTop - 0.35 * span && yMin < this.noseTop + 1.2 * span) return true
+    if (axMin < this.tipR && yMax > this.noseTip - this.tipR && yMin < this.noseTip + this.tipR) return true
+    return axMin < this.alaX + this.alaR && ax + reach > this.alaX - this.alaR && yMax > this.alaY - this.alaR && yMin < this.alaY + this.alaR
+  }
+
+  /**
+   * Part id of the last head hit without shading: the same outlines as shadeHead() (eye
+   * opening, iris and pupil, brows, nose and nostrils, lips, teeth and mouth).
+   */
+  private classifyHead(): number {
+    const head = this.head
+    head.normal(this.nrm)
+    if (head.pz <= 0.05) return PART.SKIN
+    this.noseMarch()
+    const fx = this.mfx
+    const fy = this.mfy
+    const ax = fx < 0 ? -fx : fx
+    // eyes
+    const ey = fy - this.eyeY
+    const lxe = ax - this.ecx
+    const ew = this.ew
+    if (lxe > -ew * 1.5 && lxe < ew * 1.6 && ey > -0.24 && ey < ew * 1.1) {
+      const s = lxe / ew
+      const as = s < 0 ? -s : s
+      if (as < 1) {
+        const ly = ey + this.eTilt * lxe
+        const w1 = 1 - s * s
+        const shape = w1 * (1 - this.eRound) + Math.sqrt(w1) * this.eRound
+        const up = -this.eUp * shape * (1 - 0.18 * s)
+        const lo = this.eLo * shape * (1 + 0.22 * s)
+        if (ly > up && ly < lo) {
+          const side = fx < 0 ? -1 : 1
+          const ddx = lxe - this.gazeDx * side
+          const ddy = ly - this.gazeDy
+          const d2 = ddx * ddx + ddy * ddy
+          const ir = this.irisR
+          if (d2 < ir * ir) return Math.sqrt(d2) < this.pupilR ? PART.PUPIL : PART.IRIS
+          return PART.SCLERA
+        }
+      }
+    }
+    // brows
+    {
+      const span = this.browOut - this.browIn
+      const u = (ax - this.browIn) / span
+      if (u > -0.06 && u < 1.04) {
+        const pk = 0.6
+        const a = u < pk ? 1 - ((pk - u) / pk) * ((pk - u) / pk) : 1 - ((u - pk) / (1 - pk)) * ((u - pk) / (1 - pk))
+        const iu = 1 - u
+        const yc = this.browY - this.browArch * a - this.browTilt * u - this.browInner * iu * iu
+        let half = this.browThick * 0.5 * (1.15 - 0.6 * u)
+        if (u < 0.08) half *= Math.sqrt(Math.max(0, (u + 0.06) / 0.14))
+        else if (u > 0.82) half *= Math.sqrt(Math.max(0, (1.04 - u) / 0.22))
+        const dyb = fy - yc
+        if (dyb > -half && dyb < half && half > 0) return PART.BROW
+      }
+    }
+    // nose and nostrils
+    if (this.mnh > 0.017) {
+      const ndx = ax - this.alaX * 0.62
+      const ndy = fy - (this.noseTip + this.tipR * 0.62) + 0.25 * ndx
+      const q = (ndx * ndx) / (0.034 * 0.034) + (ndy * ndy) / (0.015 * 0.015)
+      return q < 1 ? PART.NOSTRIL : PART.NOSE
+    }
+    // mouth
+    const mw = this.mw
+    if (ax < mw * 1.12 && fy > this.mouthY - 0.12 && fy < this.mouthY + this.openH + 0.14) {
+      const s = fx / mw
+      const as = s < 0 ? -s : s
+      if (as < 1) {
+        const w1 = 1 - s * s
+        const sw = Math.sqrt(w1)
+        const line = this.mouthY - 0.055 * this.smile * s * s + 0.008 * w1
+        const gap = this.openH * sw * (0.55 + 0.45 * w1)
+        const yUi = line - gap * 0.3
+        const yLi = line + gap * 0.7
+        const notch = as < 0.17 ? 1 - (s / 0.17) * (s / 0.17) : 0
+        const bow = (0.45 * w1 + 0.55 * sw) * (1 - 0.3 * notch)
+        const yUo = yUi - this.uT * bow
+        const yLo = yLi + this.lT * sw * (0.75 + 0.25 * w1)
+        if (fy >= yUo && fy < yLo) {
+          if (fy < yUi) return PART.LIP_UPPER
+          if (fy >= yLi) return PART.LIP_LOWER
+          const tt = (fy - yUi) / Math.max(1e-6, yLi - yUi)
+          const teethH = Math.min(0.5, 0.055 / Math.max(gap, 1e-6))
+          return tt < teethH && as < 0.82 ? PART.TEETH : PART.MOUTH
+        }
+      }
+    }
+    return PART.SKIN
+  }
+
   private shadeHead(): number {
     const head = this.head
     const t = this.hitT
@@ -1716,7 +2232,7 @@ export class FaceScene {
     let occl = 1
     if (fz <= 0.05) {
       // back or far side of the head: plain skin
-      this.toView(nbx, nby, nbz)
+      this.toView()
       {
         const lp = this.lp
         lp[0] = ar
@@ -1729,6 +2245,8 @@ export class FaceScene {
         lp[7] = 1
         lp[8] = 0.3
         lp[9] = 0
+        lp[10] = 1 / (1 + wrap)
+        lp[11] = 1 / (1 + 0.3)
       }
       this.light()
       this.fill = 1
@@ -1737,56 +2255,21 @@ export class FaceScene {
       return PART.SKIN
     }
     // nose: parallax march so the nose stands out of the surface under yaw
-    let nh = 0
-    const vX = -this.dx
-    const vY = -this.dy
-    const vZ = -this.dz
-    const ndv = vX * nbx + vY * nby + vZ * nbz
-    const gpar = nbz > 0.2 ? ndv / nbz : 1
-    const shiftMax = gpar > 0.2 ? (this.noseH / gpar) * Math.sqrt(vX * vX + vY * vY) : 0
-    if (Math.abs(fx) < this.noseX0 + shiftMax && fy > this.noseY0 - shiftMax && fy < this.noseY1 + shiftMax && gpar > 0.2) {
-      const sMax = (this.noseH * 1.02) / gpar
-      const N = 6
-      let prevS = sMax
-      let prevD = -1
-      let found = false
-      for (let i = 0; i <= N; i++) {
-        const s = sMax * (1 - i / N)
-        this.nqx = fx + s * vX
-        this.nqy = fy + s * vY
-        this.noseHeight()
-        const h = this.nhv
-        const d = h - s * gpar
-        if (d >= 0) {
-          let sh = s
-          if (i > 0) {
-            const f = prevD / (prevD - d)
-            sh = prevS + (s - prevS) * f
-          }
-          fx += sh * vX
-          fy += sh * vY
-          this.nqx = fx
-          this.nqy = fy
-          this.noseHeight()
-          nh = this.nhv
-          depth += sh
-          found = true
-          break
-        }
-        prevS = s
-        prevD = d
-      }
-      if (found && nh > 0) {
-        const e = 0.005
-        this.nqx = fx + e
-        this.nqy = fy
-        this.noseHeight()
-        gx += (this.nhv - nh) / e
-        this.nqx = fx
-        this.nqy = fy + e
-        this.noseHeight()
-        gy += (this.nhv - nh) / e
-      }
+    this.noseMarch()
+    fx = this.mfx
+    fy = this.mfy
+    const nh = this.mnh
+    depth += this.mShift
+    if (this.mFound && nh > 0) {
+      const e = 0.005
+      this.nqx = fx + e
+      this.nqy = fy
+      this.noseHeight()
+      gx += (this.nhv - nh) / e
+      this.nqx = fx
+      this.nqy = fy + e
+      this.noseHeight()
+      gy += (this.nhv - nh) / e
     }
     this.nqx = fx
     this.nqy = fy
@@ -1819,9 +2302,13 @@ export class FaceScene {
     }
     // shaved beard shadow on the lower face
     if (this.beard > 0) {
-      const wv = smoothstep(this.subnasale - 0.04, this.subnasale + 0.06, fy + 0.25 * Math.max(0, ax - 0.35)) * this.beard * 0.55
+      const st = (fy + 0.25 * Math.max(0, ax - 0.35) - (this.subnasale - 0.04)) / (this.subnasale + 0.06 - (this.subnasale - 0.04))
+      const wv = (st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st)) * this.beard * 0.55 // smoothstep, written out
       if (wv > 0) {
-        const nb = 0.8 + 0.4 * vnoise2(fx * 60, fy * 60, this.seed ^ 0x3131)
+        this.nzx = fx * 60
+        this.nzy = fy * 60
+        this.noise2(this.seed ^ 0x3131)
+        const nb = 0.8 + 0.4 * this.nzv
         const d = wv * nb
         ar *= 1 - 0.34 * d
         ag *= 1 - 0.3 * d
@@ -1832,13 +2319,21 @@ export class FaceScene {
     }
     // forehead under the hair: contact shadow
     if (this.hc !== null && !this.hc.buzz) {
-      const X = fx / this.A
-      const q = (fy / this.B - this.hairline(X)) / 0.07
+      const X = fx * this.iA
+      this.hlX = X
+      this.hairline()
+      const q = (fy * this.iB - this.hlY) * (1 / 0.07)
       // only under the top of the hairline, not along its descent at the temples
       const ax = X < 0 ? -X : X
-      const top = this.hc.sideX < 2 ? 1 - smoothstep(this.hc.sideX - 0.38, this.hc.sideX - 0.12, ax) : 1 - smoothstep(0.5, 0.78, ax)
-      let sh = top > 0 && q > -2.5 && q < 2.5 ? 0.32 * top * Math.exp(-q * q) : 0
-      if (this.hc.sideX < 2) sh = Math.max(sh, 0.25 * smoothstep(this.hc.sideX - 0.08, this.hc.sideX + 0.04, Math.abs(X)))
+      // (smoothsteps written out: calls here would box their double arguments)
+      const sideX = this.hc.sideX
+      let st = sideX < 2 ? (ax - (sideX - 0.38)) / (sideX - 0.12 - (sideX - 0.38)) : (ax - 0.5) / (0.78 - 0.5)
+      const top = 1 - (st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st))
+      let sh = top > 0 && q > -2.5 && q < 2.5 ? 0.32 * top * gauss(q) : 0
+      if (sideX < 2) {
+        st = (ax - (sideX - 0.08)) / (sideX + 0.04 - (sideX - 0.08))
+        sh = Math.max(sh, 0.25 * (st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st)))
+      }
       occl *= 1 - sh
     }
 
@@ -1859,7 +2354,12 @@ export class FaceScene {
         up = -this.eUp * shape * (1 - 0.18 * s)
         lo = this.eLo * shape * (1 + 0.22 * s)
         if (ly > up && ly < lo) {
-          return this.shadeEye(side, lxe, ly, s, up, fx, fy, depth, nbx, nby, nbz)
+          this.eLxe = lxe
+          this.eLy = ly
+          this.eS = s
+          this.eUpper = up
+          this.eDepth = depth
+          return this.shadeEye(side)
         }
       }
       // lids: lash lines, crease, shadows; every term fades out continuously
@@ -1868,7 +2368,10 @@ export class FaceScene {
         const du = up - ly
         if (du > 0) {
           const wl = ew * (0.045 + 0.035 * Math.max(0, s)) * (1 + 0.6 * this.makeup)
-          const d = this.line(du, wl) * taper
+          this.lineD = du
+          this.lineW = wl
+          this.line()
+          const d = this.lineV * taper
           const dark = d * (0.82 + 0.1 * this.makeup)
           ar *= 1 - dark
           ag *= 1 - dark
@@ -1878,7 +2381,10 @@ export class FaceScene {
           // crease above the lid
           const cg = ew * (0.2 + 0.12 * this.crease) + this.eUp * 0.15
           const dc = Math.abs(du - cg * (0.3 + 0.7 * shape))
-          const c = this.line(dc, ew * 0.05) * (0.1 + 0.3 * this.crease) * shape
+          this.lineD = dc
+          this.lineW = ew * 0.05
+          this.line()
+          const c = this.lineV * (0.1 + 0.3 * this.crease) * shape
           ar *= 1 - c
           ag *= 1 - c
           ab *= 1 - c * 0.9
@@ -1893,7 +2399,10 @@ export class FaceScene {
           }
         } else {
           const dl = ly - lo
-          const d = this.line(dl, ew * 0.022) * 0.45 * taper
+          this.lineD = dl
+          this.lineW = ew * 0.022
+          this.line()
+          const d = this.lineV * 0.45 * taper
           ar *= 1 - d
           ag *= 1 - d
           ab *= 1 - d
@@ -1906,7 +2415,10 @@ export class FaceScene {
       if (as >= 1 && as < 1.3 && s > 0 && this.makeup > 0.4) {
         // eyeliner wing
         const wy = ly + (s - 1) * ew * 0.35
-        const d = this.line(Math.abs(wy + ew * 0.02), ew * 0.03) * (this.makeup - 0.4) * (1 - (as - 1) / 0.3)
+        this.lineD = Math.abs(wy + ew * 0.02)
+        this.lineW = ew * 0.03
+        this.line()
+        const d = this.lineV * (this.makeup - 0.4) * (1 - (as - 1) / 0.3)
         ar *= 1 - d
         ag *= 1 - d
         ab *= 1 - d
@@ -1932,13 +2444,16 @@ export class FaceScene {
         else if (u > 0.82) half *= Math.sqrt(Math.max(0, (1.04 - u) / 0.22))
         const dyb = fy - yc
         if (dyb > -half && dyb < half && half > 0) {
-          const strands = vnoise2(ax * 90 - fy * 40 * (1 - u), fy * 22, this.seed ^ 0x4242)
+          this.nzx = ax * 90 - fy * 40 * (1 - u)
+          this.nzy = fy * 22
+          this.noise2(this.seed ^ 0x4242)
+          const strands = this.nzv
           const dens = (0.55 + 0.45 * strands) * (1 - 0.45 * smoothstep(0.45, 1, Math.abs(dyb) / half)) * (0.8 + 0.2 * (1 - u))
           const bc = this.browCol
-          ar = lerp(ar, bc[0], dens)
-          ag = lerp(ag, bc[1], dens)
-          ab = lerp(ab, bc[2], dens)
-          an = lerp(an, this.browNir, dens * 0.9)
+          ar += (bc[0] - ar) * dens
+          ag += (bc[1] - ag) * dens
+          ab += (bc[2] - ab) * dens
+          an += (this.browNir - an) * (dens * 0.9)
           part = PART.BROW
           fill = 0.35 + 0.3 * (1 - dens)
           edge = 0.2
@@ -1971,7 +2486,8 @@ export class FaceScene {
       }
     } else if (part === PART.SKIN && fy > this.noseTip && fy < this.subnasale + 0.03 && ax < this.alaX + this.alaR) {
       // shadow under the nose
-      occl *= 0.8 + 0.2 * smoothstep(this.noseTip, this.subnasale + 0.03, fy)
+      const st = (fy - this.noseTip) / (this.subnasale + 0.03 - this.noseTip)
+      occl *= 0.8 + 0.2 * (st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st)) // smoothstep, written out
     }
 
     // ---- mouth ----
@@ -2051,7 +2567,10 @@ export class FaceScene {
         } else {
           // corners of the mouth
           if (as > 0.8 && Math.abs(fy - line) < 0.04) {
-            const d = this.line(Math.abs(fy - line), 0.01) * smoothstep(0.8, 1, as) * 0.45
+            this.lineD = Math.abs(fy - line)
+            this.lineW = 0.01
+            this.line()
+            const d = this.lineV * smoothstep(0.8, 1, as) * 0.45
             ar *= 1 - d
             ag *= 1 - d
             ab *= 1 - d
@@ -2060,7 +2579,10 @@ export class FaceScene {
         }
       } else if (as < 1.12) {
         const line = this.mouthY - 0.055 * this.smile
-        const d = this.line(Math.abs(fy - line), 0.012) * (1.12 - as) * 3 * 0.35
+        this.lineD = Math.abs(fy - line)
+        this.lineW = 0.012
+        this.line()
+        const d = this.lineV * (1.12 - as) * 3 * 0.35
         ar *= 1 - d
         ag *= 1 - d
         ab *= 1 - d
@@ -2076,7 +2598,10 @@ export class FaceScene {
         const x0 = this.alaX + this.alaR * 0.7
         const x1 = mw + 0.06
         const xf = x0 + (x1 - x0) * u + 0.12 * u * (1 - u)
-        const d = this.line(ax - xf, 0.014) * this.smile * 0.32 * (1 - 0.6 * u)
+        this.lineD = ax - xf
+        this.lineW = 0.014
+        this.line()
+        const d = this.lineV * this.smile * 0.32 * (1 - 0.6 * u)
         ar *= 1 - d
         ag *= 1 - d
         ab *= 1 - 0.8 * d
@@ -2088,7 +2613,10 @@ export class FaceScene {
     // ---- light ----
     const nx = nbx - nbz * gx
     const ny = nby - nbz * gy
-    this.toView(nx, ny, nbz)
+    nrm[0] = nx
+    nrm[1] = ny
+    nrm[2] = nbz
+    this.toView()
     {
       const lp = this.lp
       lp[0] = ar * occl
@@ -2101,6 +2629,8 @@ export class FaceScene {
       lp[7] = 1
       lp[8] = 0.45
       lp[9] = nirKs
+      lp[10] = 1 / (1 + wrap)
+      lp[11] = 1 / (1 + 0.45)
     }
     this.light()
     this.fill = fill
@@ -2110,14 +2640,20 @@ export class FaceScene {
     return part
   }
 
-  /** Soft line profile of half-width w at distance d, never thinner than a pixel (ink kept). */
-  private line(d: number, w: number): number {
+  /** Soft line profile of half-width lineW at distance lineD into lineV, never thinner than a pixel (ink kept). */
+  private line(): void {
+    const d = this.lineD
+    const w = this.lineW
     const wm = this.pix * 0.55
     const we = w > wm ? w : wm
     const amp = w > wm ? 1 : w / wm
     const q = d / we
-    return q > 2.5 || q < -2.5 ? 0 : amp * Math.exp(-q * q)
+    this.lineV = q > 2.5 || q < -2.5 ? 0 : amp * gauss(q)
   }
+  // line()'s distance and half-width in, ink out (fields: double arguments would be boxed)
+  private lineD = 0
+  private lineW = 0
+  private lineV = 0
 
   /** Sketch fill with hatching in the shadows (uses this.r/g/b from light()). */
   private hatch(): void {
@@ -2126,7 +2662,7 @@ export class FaceScene {
     let f = this.fill
     if (shade > 0) {
       const period = 0.045
-      const v = (this.sx + this.sy * 0.6) / period
+      const v = (this.sx + this.sy * 0.6) * (1 / period)
       const st = v - Math.floor(v)
       const stroke = st < 0.5 ? st * 2 : 2 - st * 2
       f -= shade * (0.25 + 0.35 * stroke)
@@ -2139,7 +2675,21 @@ export class FaceScene {
   sy = 0
 
   // ---------------- eye interior ----------------
-  private shadeEye(side: number, lxe: number, ly: number, s: number, up: number, fx: number, fy: number, depth: number, nbx: number, nby: number, nbz: number): number {
+  // inputs of shadeEye() (fields: double arguments would be boxed): eye-local point, its
+  // position along the opening, the upper lid there and the depth
+  private eLxe = 0
+  private eLy = 0
+  private eS = 0
+  private eUpper = 0
+  private eDepth = 0
+
+  /** Eye interior (sclera, iris, pupil) at the head hit; nrm holds the head normal. */
+  private shadeEye(side: number): number {
+    const lxe = this.eLxe
+    const ly = this.eLy
+    const s = this.eS
+    const up = this.eUpper
+    const depth = this.eDepth
     const ew = this.ew
     // eyeball normal: a sphere behind the opening
     const eb = ew * 1.25
@@ -2147,7 +2697,13 @@ export class FaceScene {
     const eyv = ly / eb
     const ez2 = 1 - ex * ex - eyv * eyv
     const ezn = ez2 > 0 ? Math.sqrt(ez2) : 0
-    this.toView(nbx * 0.4 + ex, nby * 0.4 + eyv, nbz * 0.4 + ezn)
+    {
+      const nrm = this.nrm
+      nrm[0] = nrm[0] * 0.4 + ex
+      nrm[1] = nrm[1] * 0.4 + eyv
+      nrm[2] = nrm[2] * 0.4 + ezn
+    }
+    this.toView()
     // iris centre in eye-local coordinates (lxe points outwards, so flip gaze per side)
     const icx = this.gazeDx * side
     const icy = this.gazeDy
@@ -2180,8 +2736,14 @@ export class FaceScene {
         const inv = d > 1e-9 ? 1 / d : 0
         const cx = ddx * inv
         const cy = ddy * inv
-        const streak = vnoise2(cx * 11 + 40, cy * 11 + 40, this.seed ^ 0x5151)
-        const fine = vnoise2(cx * 26 + rr * 3, cy * 26 + rr * 3, this.seed ^ 0x5252)
+        this.nzx = cx * 11 + 40
+        this.nzy = cy * 11 + 40
+        this.noise2(this.seed ^ 0x5151)
+        const streak = this.nzv
+        this.nzx = cx * 26 + rr * 3
+        this.nzy = cy * 26 + rr * 3
+        this.noise2(this.seed ^ 0x5252)
+        const fine = this.nzv
         const limbus = 1 - 0.6 * smoothstep(0.78, 1, rr)
         const collar = 1 + 0.28 * Math.max(0, 1 - Math.abs(rr - 0.5) / 0.12)
         const pupilRing = 1 - 0.3 * smoothstep(this.pupilR / ir + 0.15, this.pupilR / ir, rr)
@@ -2203,9 +2765,9 @@ export class FaceScene {
       ab = 0.74 * (1 - 0.3 * corner)
       if (s < -0.8) {
         const c = smoothstep(-0.8, -0.95, s)
-        ar = lerp(ar, 0.7, c)
-        ag = lerp(ag, 0.36, c)
-        ab = lerp(ab, 0.36, c)
+        ar += (0.7 - ar) * c
+        ag += (0.36 - ag) * c
+        ab += (0.36 - ab) * c
       }
       an = 0.72 * (1 - 0.2 * corner)
       fill = 1
@@ -2227,6 +2789,8 @@ export class FaceScene {
       lp[7] = 1
       lp[8] = 0.6
       lp[9] = 0
+      lp[10] = 1 / (1 + 0.5)
+      lp[11] = 1 / (1 + 0.6)
     }
     this.light()
     // corneal glints: a reflection of the key light (RGB) and of the frontal illuminator (NIR)
@@ -2253,12 +2817,26 @@ export class FaceScene {
         fill = Math.max(fill, Math.exp(-q * 1.5))
       }
     }
-    void fx
-    void fy
     this.fill = fill
     this.edge = edge
     this.depth = depth - 0.01
     return part
+  }
+
+  // noise2()'s point in, value out (fields: on rarely taken paths V8 does not inline calls,
+  // and double arguments and results of calls are boxed)
+  private nzx = 0
+  private nzy = 0
+  private nzv = 0
+
+  /** vnoise2(nzx, nzy, seed) into nzv. */
+  private noise2(seed: number): void {
+    this.nzv = vnoise2(this.nzx, this.nzy, seed)
+  }
+
+  /** vnoise1(nzx, seed) into nzv. */
+  private noise1(seed: number): void {
+    this.nzv = vnoise1(this.nzx, seed)
   }
 
   // ---------------- hair ----------------
@@ -2290,11 +2868,28 @@ export class FaceScene {
     const py = y - this.hairPartY
     const dist = Math.sqrt(px * px + py * py)
     const wave = this.hairWave
+    // (arctangent and sine written out here, see SIN_TAB: this function is past V8's
+    // inlining budget, and calls with double arguments would box them)
     let a: number
     if (inner) a = x * 2.2
-    else a = Math.atan2(px, py > 0.05 ? py : 0.05)
+    else {
+      // atan2(px, py) for py > 0
+      const q = px / (py > 0.05 ? py : 0.05)
+      const aq = q < 0 ? -q : q
+      const w = aq > 1 ? 1 / aq : aq
+      const w2 = w * w
+      a = w * (0.999866 + w2 * (-0.3302995 + w2 * (0.180141 + w2 * (-0.085133 + w2 * 0.0208351))))
+      if (aq > 1) a = Math.PI / 2 - a
+      if (q < 0) a = -a
+    }
     const wf = 8 + 12 * wave
-    const wv = wave * 0.05 * Math.sin(dist * wf + a * 2)
+    let wv: number
+    {
+      const u = (dist * wf + a * 2) * (SIN_N / TAU)
+      const f = Math.floor(u)
+      const i = f & (SIN_N - 1)
+      wv = wave * 0.05 * (SIN_TAB[i] + (SIN_TAB[i + 1] - SIN_TAB[i]) * (u - f))
+    }
     const sa = a + wv
     const seed = this.seed
     const s1 = vnoise1(sa * 95, seed ^ 0xa1)
@@ -2302,20 +2897,37 @@ export class FaceScene {
     const s3 = vnoise1(sa * 16 + 3, seed ^ 0xa3)
     let strand = 0.45 * s1 + 0.35 * s2 + 0.2 * s3
     // waves: brighter crests and darker troughs along the strands
-    const band = 0.5 + 0.5 * Math.sin(dist * wf + s3 * 2)
+    let band: number
+    {
+      const u = (dist * wf + s3 * 2) * (SIN_N / TAU)
+      const f = Math.floor(u)
+      const i = f & (SIN_N - 1)
+      band = 0.5 + 0.5 * (SIN_TAB[i] + (SIN_TAB[i + 1] - SIN_TAB[i]) * (u - f))
+    }
     let waveShade = 1 - Math.min(0.7, wave) * 0.4 * (1 - band)
     // curls and coils: an isotropic clumpy texture instead of combed strands
     const curly = clamp01((wave - 0.62) * 3)
     let sheen = 1
     if (curly > 0) {
-      const c1 = vnoise2(x * 34 + z * 20, y * 34, seed ^ 0xa4)
-      const c2 = vnoise2(x * 75 - z * 30, y * 75, seed ^ 0xa6)
+      this.nzx = x * 34 + z * 20
+      this.nzy = y * 34
+      this.noise2(seed ^ 0xa4)
+      const c1 = this.nzv
+      this.nzx = x * 75 - z * 30
+      this.nzy = y * 75
+      this.noise2(seed ^ 0xa6)
+      const c2 = this.nzv
       const curl = 0.6 * c1 + 0.4 * c2
-      strand = lerp(strand, curl, curly)
-      waveShade = lerp(waveShade, 0.62 + 0.6 * c1 * c1, curly)
+      strand += (curl - strand) * curly
+      waveShade += (0.62 + 0.6 * c1 * c1 - waveShade) * curly
       sheen = 1 - 0.75 * curly
     }
-    if (hc.buzz) strand = 0.5 + 0.5 * (vnoise2(x * 70, y * 70, seed ^ 0xa5) - 0.5)
+    if (hc.buzz) {
+      this.nzx = x * 70
+      this.nzy = y * 70
+      this.noise2(seed ^ 0xa5)
+      strand = 0.5 + 0.5 * (this.nzv - 0.5)
+    }
     // tangent along the strand (head frame), made orthogonal to the normal
     let tx = px
     let ty = py
@@ -2324,11 +2936,17 @@ export class FaceScene {
     tx -= tn * nx
     ty -= tn * ny
     tz -= tn * nz
-    const tl = Math.sqrt(tx * tx + ty * ty + tz * tz) || 1
-    tx /= tl
-    ty /= tl
-    tz /= tl
-    this.toView(nx, ny, nz)
+    const itl = 1 / (Math.sqrt(tx * tx + ty * ty + tz * tz) || 1)
+    tx *= itl
+    ty *= itl
+    tz *= itl
+    {
+      const nrm = this.nrm
+      nrm[0] = nx
+      nrm[1] = ny
+      nrm[2] = nz
+    }
+    this.toView()
     const vtx = this.m00 * tx + this.m01 * ty + this.m02 * tz
     const vty = this.m10 * tx + this.m11 * ty + this.m12 * tz
     const vtz = this.m20 * tx + this.m21 * ty + this.m22 * tz
@@ -2350,9 +2968,11 @@ export class FaceScene {
     let occl = inner ? 0.45 : 1
     // roots darker near the face window and at the ends
     if (!inner) {
-      const X = x / this.A
+      const X = x * this.iA
       if (Math.abs(X) < hc.sideX + 0.15) {
-        const dY = this.hairline(X) - y / this.B
+        this.hlX = X
+        this.hairline()
+        const dY = this.hlY - y * this.iB
         if (dY > 0 && dY < 0.1 && z > 0) occl *= 0.75 + 0.25 * (dY / 0.1)
       }
     }
@@ -2360,10 +2980,13 @@ export class FaceScene {
       // stubble over the scalp
       const sk = this.skin
       const cov = 0.55 + 0.3 * strand
-      ar = lerp(sk[0] * 0.9, hcol[0], cov)
-      ag = lerp(sk[1] * 0.9, hcol[1], cov)
-      ab = lerp(sk[2] * 0.9, hcol[2], cov)
-      an = lerp(this.skinNir, this.hairNir, cov * 0.8)
+      const k0 = sk[0] * 0.9
+      const k1 = sk[1] * 0.9
+      const k2 = sk[2] * 0.9
+      ar = k0 + (hcol[0] - k0) * cov
+      ag = k1 + (hcol[1] - k1) * cov
+      ab = k2 + (hcol[2] - k2) * cov
+      an = this.skinNir + (this.hairNir - this.skinNir) * (cov * 0.8)
     }
     occl *= 0.85 + 0.15 * Math.min(1, k)
     ar *= occl
@@ -2382,6 +3005,8 @@ export class FaceScene {
       lp[7] = 1
       lp[8] = 0.3
       lp[9] = 0
+      lp[10] = 1 / (1 + 0.25)
+      lp[11] = 1 / (1 + 0.3)
     }
     this.light()
     const I = this.intensity * this.expo
@@ -2406,13 +3031,23 @@ export class FaceScene {
     const t = this.hitT
     const W = this.earW
     const H = this.earH
-    const q = this.earShape(s, w)
+    this.earQs = s
+    this.earQw = w
+    this.earShape()
+    const q = this.earQ
     // normal: plane normal, curled outwards at the rim
-    const rim = smoothstep(0.55, 1, q)
+    const st = (q - 0.55) / (1 - 0.55)
+    const rim = st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st) // smoothstep(0.55, 1, q), written out
     const nxh = side * this.earCos + side * 0.3 * rim * this.earSin
     const nzh = this.earSin - 0.2 * rim
     const nyh = (w / H) * 0.3 * rim
-    this.toView(nxh, nyh, nzh)
+    {
+      const nrm = this.nrm
+      nrm[0] = nxh
+      nrm[1] = nyh
+      nrm[2] = nzh
+    }
+    this.toView()
     if (this.nrm[2] < 0) {
       this.nrm[0] = -this.nrm[0]
       this.nrm[1] = -this.nrm[1]
@@ -2439,6 +3074,8 @@ export class FaceScene {
       lp[7] = 1
       lp[8] = 0.4
       lp[9] = 0
+      lp[10] = 1 / (1 + 0.4)
+      lp[11] = 1 / (1 + 0.4)
     }
     this.light()
     this.fill = 1 - 0.5 * bowl
@@ -2485,7 +3122,8 @@ export class FaceScene {
       // ellipsoid function along the ray), if the closest approach is towards the light
       const tStar = -qb / (2 * qa)
       const fmin = tStar > 0 ? qc - (qb * qb) / (4 * qa) : qc
-      shadow = 0.3 + 0.7 * smoothstep(-0.45, 0.25, fmin)
+      const st = (fmin + 0.45) / (0.25 + 0.45)
+      shadow = 0.3 + 0.7 * (st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st)) // smoothstep(−0.45, 0.25, fmin)
     }
     const sk = this.skin
     const tone = 0.93
@@ -2501,6 +3139,8 @@ export class FaceScene {
       lp[7] = shadow
       lp[8] = 0.4
       lp[9] = 0
+      lp[10] = 1 / (1 + 0.35)
+      lp[11] = 1 / (1 + 0.4)
     }
     this.light()
     this.fill = 1
@@ -2517,15 +3157,13 @@ export class FaceScene {
     const t = this.hitT
     const dxn = xv - this.neckX
     const ax = Math.abs(dxn)
-    const ys = this.shoulderY + 0.45 * smoothstep(0.35, 1.5, ax)
+    let st = (ax - 0.35) / (1.5 - 0.35) // smoothsteps written out: no boxed calls
+    const ys = this.shoulderY + 0.45 * (st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st))
     const top = yv - ys
     // neckline: skin of the chest shows inside it
     const dd = (yv - this.shoulderY) / this.necklineDepth
     if (dd < 1) {
-      const round = 0.4 * Math.sqrt(Math.max(0, 1 - dd * dd))
-      const vee = 0.4 * (1 - dd)
-      const nw = lerp(round, vee, this.necklineV) + 0.02
-      if (ax < nw) {
+      if (this.inNeckline()) {
         const sk = this.skin
         this.nrm[0] = dxn * 0.3
         this.nrm[1] = -0.25
@@ -2543,6 +3181,8 @@ export class FaceScene {
           lp[7] = 1
           lp[8] = 0.4
           lp[9] = 0
+          lp[10] = 1 / (1 + 0.35)
+          lp[11] = 1 / (1 + 0.4)
         }
         this.light()
         this.fill = 1
@@ -2552,9 +3192,11 @@ export class FaceScene {
         return PART.CHEST
       }
     }
-    const slope = 1 - smoothstep(0, 0.35, top)
+    st = top / 0.35
+    const slope = 1 - (st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st))
     const sgn = dxn < 0 ? -1 : 1
-    let nx = sgn * 0.55 * smoothstep(0.7, 1.8, ax)
+    st = (ax - 0.7) / (1.8 - 0.7)
+    let nx = sgn * 0.55 * (st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st))
     let ny = -0.6 * slope
     let nz = 1
     const inv = 1 / Math.sqrt(nx * nx + ny * ny + nz * nz)
@@ -2578,6 +3220,8 @@ export class FaceScene {
       lp[7] = 1
       lp[8] = 0.3
       lp[9] = 0
+      lp[10] = 1 / (1 + 0.3)
+      lp[11] = 1 / (1 + 0.3)
     }
     this.light()
     this.fill = 0.95
@@ -2587,10 +3231,29 @@ export class FaceScene {
     return PART.CLOTH
   }
 
+  /** Is the clothing point (sx, sy) inside the neckline (chest skin)? */
+  private inNeckline(): boolean {
+    const yv = this.sy
+    const dd = (yv - this.shoulderY) / this.necklineDepth
+    if (dd >= 1) return false
+    const dxn = this.sx - this.neckX
+    const ax = Math.abs(dxn)
+    const round = 0.4 * Math.sqrt(Math.max(0, 1 - dd * dd))
+    const vee = 0.4 * (1 - dd)
+    const nw = round + (vee - round) * this.necklineV + 0.02
+    return ax < nw
+  }
+
   // ---------------- glasses ----------------
   private shadeFrame(): number {
     const t = this.hitT
-    this.toView(0.1, -0.2, 1)
+    {
+      const nrm = this.nrm
+      nrm[0] = 0.1
+      nrm[1] = -0.2
+      nrm[2] = 1
+    }
+    this.toView()
     const f = this.frame
     {
       const lp = this.lp
@@ -2604,6 +3267,8 @@ export class FaceScene {
       lp[7] = 1
       lp[8] = 0.2
       lp[9] = 0.4
+      lp[10] = 1 / (1 + 0.1)
+      lp[11] = 1 / (1 + 0.2)
     }
     this.light()
     this.fill = 0.15

@@ -54,7 +54,8 @@ export function builtinJobKinds(): JobKind<never>[] {
       params: TrainInterpreterParamsSchema as never,
       title: (p: TrainInterpreterParams) => {
         const c = p.config
-        const stop = c.stop.kind === 'epochs' ? `${c.stop.epochs} epoch${c.stop.epochs === 1 ? '' : 's'}` : `plateau after ${c.stop.minEpochs} epochs`
+        const stop =
+          c.stop.kind === 'epochs' ? `${c.stop.epochs} epoch${c.stop.epochs === 1 ? '' : 's'}` : c.stop.kind === 'steps' ? `${c.stop.steps} steps` : `plateau after ${c.stop.minEpochs} epochs`
         return `Train interpreter (${c.ensembleSize} member${c.ensembleSize === 1 ? '' : 's'}, ${stop}${c.folds > 0 ? `, ${c.folds}-fold CV` : ''})`
       },
       // Checkpoints in runs/<id>/checkpoints: a stopped run continues the same run.

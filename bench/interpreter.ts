@@ -1,0 +1,294 @@
+// Benchmark of the style interpreter: Twinlight's engine against an in-repo naive reference
+// that follows DatasetGAN's procedure (materialised per-pixel features, batch 64, members one
+// after another, the epoch-4 plateau stop rule).
+//
+//   npx tsx bench/interpreter.ts [--quick] [--only anchor|quality] [--naive-minutes 20]
+//                                [--tw '{"batchSize":4096,...}']
+//
+// 1. Anchor scale: 8 samples at 256², the 14 BiFaceGAN feature maps (D = 4992), 4 classes, 10
+//    members. Wall time, peak RSS (each run in a fresh child process, process.resourceUsage()
+//    .maxRSS) and training-set accuracy. The naive reference is capped (--naive-minutes); when
+//    the cap cuts it short its total time is projected from its measured step time and the
+//    fewest steps the reference stop rule allows, and labelled as a projection.
+// 2. Quality: 16 samples with exact ground-truth masks, 5-fold cross-validated mIoU of both,
+//    and their wall times. resources/demo-generator is used when it exists; otherwise the same
+//    synthetic generator at a reduced size (stated in the output), so that the naive reference's
+//    50 batch-64 trainings finish on this machine.
+// Features and masks come from the fixed-seed synthetic generator
+// (src/main/engine/interpreter/synthetic.ts). Results go to bench/results/interpreter.json.
+import { spawn } from 'node:child_process'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, freemem, loadavg, totalmem } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { REFERENCE_INTERPRETER_CONFIG, InterpreterConfigSchema, type InterpreterConfig } from '../src/shared/interpreter'
+
+const HERE = dirname(fileURLToPath(import.meta.url))
+const argv = process.argv.slice(2)
+const flag = (name: string) => argv.includes(`--${name}`)
+const option = (name: string) => {
+  const i = argv.indexOf(`--${name}`)
+  return i >= 0 ? argv[i + 1] : undefined
+}
+
+// ------------------------------------------------------------------------------ scales
+
+interface Scale {
+  name: string
+  resolution: number
+  channelDivisor: number
+  samples: number
+  classes: number
+  ensemble: number
+}
+
+const quick = flag('quick')
+const ANCHOR: Scale = quick
+  ? { name: 'anchor (quick: 64², channels ÷ 4)', resolution: 64, channelDivisor: 4, samples: 8, classes: 4, ensemble: 10 }
+  : { name: 'anchor: 8 × 256², BiFaceGAN layout (D = 4992), 4 classes, 10 members', resolution: 256, channelDivisor: 1, samples: 8, classes: 4, ensemble: 10 }
+const QUALITY: Scale = quick
+  ? { name: 'quality (quick: 16 × 32², channels ÷ 8, 3 members)', resolution: 32, channelDivisor: 8, samples: 16, classes: 4, ensemble: 3 }
+  : { name: 'quality: 16 × 32², BiFaceGAN layout 4²–32² with channels ÷ 4 (D = 1024), 4 classes, 10 members', resolution: 32, channelDivisor: 4, samples: 16, classes: 4, ensemble: 10 }
+
+/** Twinlight's configuration in the bench: the product defaults unless --tw overrides. */
+function twinlightConfig(scale: Scale): InterpreterConfig {
+  const override = option('tw') ? JSON.parse(option('tw')!) : {}
+  return InterpreterConfigSchema.parse({ ensembleSize: scale.ensemble, folds: 0, ...override })
+}
+function referenceConfig(scale: Scale): InterpreterConfig {
+  return InterpreterConfigSchema.parse({ ...REFERENCE_INTERPRETER_CONFIG, ensembleSize: scale.ensemble, folds: 0, gemm: 'tfjs' })
+}
+
+// ------------------------------------------------------------------------------ child side
+
+interface ChildSpec {
+  task: 'anchor-twinlight' | 'anchor-naive' | 'quality-twinlight' | 'quality-naive'
+  scale: Scale
+  config: InterpreterConfig
+  capSeconds?: number
+}
+
+async function child(spec: ChildSpec): Promise<Record<string, unknown>> {
+  const { initTf, toBackendRecord } = await import('../src/main/engine/tf/backend')
+  const { bifaceganLayout } = await import('../src/main/engine/interpreter/layout')
+  const { SyntheticSource } = await import('../src/main/engine/interpreter/synthetic')
+  const { FeatureBank, roundMapsToHalf } = await import('../src/main/engine/interpreter/features')
+  const { InterpreterTrainer } = await import('../src/main/engine/interpreter/trainer')
+  const { predictSample } = await import('../src/main/engine/interpreter/inference')
+  const { createGemm } = await import('../src/main/engine/interpreter/gemm')
+  const { materialize, trainNaive } = await import('../src/main/engine/interpreter/naiveTrainer')
+  const { makeFolds, trainingIds, bankImageMaps } = await import('../src/main/engine/interpreter/evaluate')
+  const { ConfusionMatrix } = await import('../src/main/engine/metrics')
+  const { stepsPerEpochFor } = await import('../src/main/engine/interpreter/trainer')
+
+  const init = await initTf({ force: 'wasm' })
+  const tf = init.tf
+  const s = spec.scale
+  const layout = bifaceganLayout({ resolution: s.resolution, channelDivisor: s.channelDivisor })
+  const source = new SyntheticSource(layout, { numClasses: s.classes, seed: 11 })
+  const t0 = performance.now()
+  const bank = new FeatureBank(layout)
+  for (const id of SyntheticSource.ids(s.samples)) {
+    const maps = roundMapsToHalf(await source.load(id))
+    bank.add(id, maps, source.mask(maps))
+  }
+  const dataSeconds = (performance.now() - t0) / 1000
+  const out: Record<string, unknown> = { task: spec.task, dataSeconds, bankMiB: bank.bytes / 2 ** 20, tf: toBackendRecord(init) }
+
+  const score = (params: import('../src/main/engine/interpreter/model').EnsembleParams, dims: import('../src/main/engine/interpreter/model').EnsembleDims, ids: readonly string[]) => {
+    const cm = new ConfusionMatrix(s.classes)
+    for (const id of ids) {
+      const im = bank.images.find((i) => i.id === id)!
+      cm.add(predictSample(tf, params, dims, layout, bankImageMaps(bank, im)).mask, im.labels)
+    }
+    return cm
+  }
+
+  const trainTwinlight = async (b: InstanceType<typeof FeatureBank>) => {
+    const gemm = await createGemm(spec.config.gemm === 'tfjs' ? 'tfjs' : 'onnxruntime', tf)
+    const trainer = new InterpreterTrainer(tf, b, s.classes, spec.config, { gemm })
+    while (!trainer.done) await trainer.step()
+    const timings = Object.fromEntries(Object.entries(trainer.timings).map(([k, v]) => [k, Math.round(v) / 1000]))
+    const result = { params: trainer.params, dims: trainer.dims, steps: trainer.state.step, epochs: trainer.state.epoch + trainer.state.stepInEpoch / trainer.stepsPerEpoch, strategies: trainer.strategies.map((x) => `${x.group.width}²:${x.strategy}`), timings }
+    await trainer.dispose()
+    await gemm.dispose()
+    return result
+  }
+
+  if (spec.task === 'anchor-twinlight') {
+    const t1 = performance.now()
+    const r = await trainTwinlight(bank)
+    out.trainSeconds = (performance.now() - t1) / 1000
+    out.trainMaxRssMiB = process.resourceUsage().maxRSS / 1024
+    Object.assign(out, { steps: r.steps, epochs: r.epochs, strategies: r.strategies, timings: r.timings })
+    const t2 = performance.now()
+    const sc = score(r.params, r.dims, bank.images.map((i) => i.id)).scores()
+    Object.assign(out, { trainAccuracy: sc.pixelAccuracy, trainMiou: sc.miou, evalSeconds: (performance.now() - t2) / 1000 })
+  } else if (spec.task === 'anchor-naive') {
+    const t1 = performance.now()
+    const full = materializeFull(bank)
+    const set = materialize(bank, { float32: full })
+    out.materializeSeconds = (performance.now() - t1) / 1000
+    out.materializedGiB = set.bytes / 2 ** 30
+    out.float32Copy = full
+    out.referenceWouldHoldGiB = (set.half.reduce((a, x) => a + x.length, 0) * 6) / 2 ** 30
+    const t2 = performance.now()
+    const r = trainNaive(tf, set, layout, s.classes, { ...spec.config, maxSeconds: spec.capSeconds })
+    out.trainSeconds = (performance.now() - t2) / 1000
+    out.trainMaxRssMiB = process.resourceUsage().maxRSS / 1024
+    const labelled = bank.images.reduce((a, im) => a + im.labels.filter((v) => v !== 255).length, 0)
+    const spe = stepsPerEpochFor(labelled, 64)
+    const stop = spec.config.stop
+    const minSteps = stop.kind === 'plateau' ? Math.ceil(stop.minEpochs * spe) + stop.patience + 1 : stop.kind === 'steps' ? stop.steps : Math.round(stop.epochs * spe)
+    Object.assign(out, { capped: r.capped, stepsPerMember: r.steps, membersFinished: r.membersFinished, msPerStep: r.msPerStep, stepsPerEpoch: spe, minStepsPerMember: minSteps })
+    if (r.capped) {
+      out.projectedTrainSeconds = (r.msPerStep * minSteps * s.ensemble) / 1000
+      out.projectedTotalSeconds = (out.materializeSeconds as number) + (out.projectedTrainSeconds as number)
+    } else {
+      const sc = score(r.params, r.dims, bank.images.map((i) => i.id)).scores()
+      Object.assign(out, { trainAccuracy: sc.pixelAccuracy, trainMiou: sc.miou, steps: r.steps })
+    }
+  } else {
+    // k-fold cross-validation.
+    const ids = bank.images.map((i) => i.id)
+    const plan = makeFolds(ids, 5, 0)
+    const cm = new ConfusionMatrix(s.classes)
+    const t1 = performance.now()
+    const folds: unknown[] = []
+    for (const held of plan.folds) {
+      const train = bank.subset(trainingIds(ids, held))
+      const tf0 = performance.now()
+      let params
+      let dims
+      let steps: number | number[]
+      if (spec.task === 'quality-twinlight') {
+        const r = await trainTwinlight(train)
+        params = r.params
+        dims = r.dims
+        steps = r.steps
+      } else {
+        const set = materialize(train, { float32: true })
+        const r = trainNaive(tf, set, layout, s.classes, spec.config)
+        params = r.params
+        dims = r.dims
+        steps = r.steps
+      }
+      const part = score(params, dims, held)
+      cm.merge(part)
+      folds.push({ heldOut: held, miou: part.scores().miou, seconds: (performance.now() - tf0) / 1000, steps })
+    }
+    const sc = cm.scores()
+    Object.assign(out, { seconds: (performance.now() - t1) / 1000, miou: sc.miou, pixelAccuracy: sc.pixelAccuracy, iou: sc.iou, folds })
+  }
+  out.maxRssMiB = process.resourceUsage().maxRSS / 1024
+  return out
+}
+
+/** The float32 copy of the reference (its DataLoader's FloatTensor) only when it fits in free memory with room to spare. */
+function materializeFull(bank: { images: { labels: Uint8Array }[]; dim: number }): boolean {
+  const need = bank.images.reduce((a, im) => a + im.labels.length, 0) * bank.dim * 6
+  return freemem() > need * 1.25 + 2 * 2 ** 30
+}
+
+// ------------------------------------------------------------------------------ parent side
+
+function runChild(spec: ChildSpec): Promise<Record<string, unknown>> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now()
+    const proc = spawn(process.execPath, ['--import', 'tsx', '--max-old-space-size=8192', fileURLToPath(import.meta.url), '--child', JSON.stringify(spec)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    let stdout = ''
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()))
+    proc.on('exit', (code) => {
+      const line = stdout.trim().split('\n').pop() ?? ''
+      if (code !== 0 || !line.startsWith('{')) return reject(new Error(`${spec.task} exited with ${code}: ${stdout.slice(-2000)}`))
+      const result = JSON.parse(line) as Record<string, unknown>
+      result.processSeconds = (performance.now() - started) / 1000
+      resolve(result)
+    })
+  })
+}
+
+const fmt = (v: unknown, digits = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : String(v))
+const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(2)} %` : 'n/a')
+
+async function parent(): Promise<void> {
+  const only = option('only')
+  const naiveMinutes = Number(option('naive-minutes') ?? (quick ? 3 : 20))
+  const demo = existsSync(join(HERE, '..', 'resources', 'demo-generator', 'generator.onnx'))
+  const resultsPath = join(HERE, 'results', quick ? 'interpreter-quick.json' : 'interpreter.json')
+  // --only runs update their part of an existing results file.
+  const previous: Record<string, unknown> = only && existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {}
+  const results: Record<string, unknown> = {
+    ...previous,
+    date: new Date().toISOString(),
+    machine: { cpus: cpus().length, model: cpus()[0]?.model, totalMemGiB: totalmem() / 2 ** 30, loadavg1AtStart: loadavg()[0], node: process.version },
+    quick,
+    note: 'Synthetic generator (src/main/engine/interpreter/synthetic.ts)' + (demo ? '' : '; resources/demo-generator does not exist yet, so the quality part uses the synthetic generator too')
+  }
+  const save = () => {
+    results.loadavg1AtEnd = loadavg()[0]
+    mkdirSync(dirname(resultsPath), { recursive: true })
+    writeFileSync(resultsPath, JSON.stringify(results, null, 2) + '\n')
+    return resultsPath
+  }
+
+  if (!only || only === 'anchor') {
+    console.log(`\n== ${ANCHOR.name}`)
+    const tw = await runChild({ task: 'anchor-twinlight', scale: ANCHOR, config: twinlightConfig(ANCHOR) })
+    console.log(`Twinlight: train ${fmt(tw.trainSeconds)} s (${tw.steps} steps, ${fmt(tw.epochs, 2)} epochs), peak RSS ${fmt(tw.trainMaxRssMiB, 0)} MiB while training (${fmt(tw.maxRssMiB, 0)} MiB with the evaluation), training-set accuracy ${pct(tw.trainAccuracy)} (mIoU ${pct(tw.trainMiou)}), process ${fmt(tw.processSeconds)} s`)
+    results.anchor = { scale: ANCHOR, twinlight: { config: twinlightConfig(ANCHOR), ...tw } }
+    save()
+    const nv = await runChild({ task: 'anchor-naive', scale: ANCHOR, config: referenceConfig(ANCHOR), capSeconds: naiveMinutes * 60 })
+    const naiveSeconds = nv.capped ? (nv.projectedTotalSeconds as number) : (nv.materializeSeconds as number) + (nv.trainSeconds as number)
+    console.log(
+      `naive reference: materialise ${fmt(nv.materializeSeconds)} s (${fmt(nv.materializedGiB, 2)} GiB${nv.float32Copy ? ', float16 + float32' : ', float16 only; the float32 copy did not fit'}), ` +
+        (nv.capped
+          ? `capped after ${fmt(nv.trainSeconds)} s at ${fmt(nv.msPerStep, 1)} ms/step; PROJECTED total ${fmt(naiveSeconds / 60)} min for ≥ ${nv.minStepsPerMember} steps × ${ANCHOR.ensemble} members`
+          : `train ${fmt(nv.trainSeconds)} s, training-set accuracy ${pct(nv.trainAccuracy)}`) +
+        `, peak RSS ${fmt(nv.trainMaxRssMiB, 0)} MiB while training`
+    )
+    const twSeconds = tw.trainSeconds as number
+    ;(results.anchor as Record<string, unknown>).naive = { config: referenceConfig(ANCHOR), ...nv, wallSeconds: naiveSeconds, wallIsProjection: nv.capped }
+    ;(results.anchor as Record<string, unknown>).ratios = {
+      memory: (nv.trainMaxRssMiB as number) / (tw.trainMaxRssMiB as number),
+      memoryVsReferenceFootprint: ((nv.referenceWouldHoldGiB as number) * 1024) / (tw.trainMaxRssMiB as number),
+      time: naiveSeconds / twSeconds,
+      timeIsProjection: nv.capped
+    }
+    console.log(
+      `→ peak memory ${fmt((nv.trainMaxRssMiB as number) / (tw.trainMaxRssMiB as number))}× lower than the naive run (${fmt(((nv.referenceWouldHoldGiB as number) * 1024) / (tw.trainMaxRssMiB as number))}× below the reference's float16 + float32 features alone), time ${fmt(naiveSeconds / twSeconds)}× faster${nv.capped ? ' (against the projection)' : ''}`
+    )
+    save()
+  }
+
+  if (!only || only === 'quality') {
+    console.log(`\n== ${QUALITY.name}${demo ? '' : ' (synthetic generator: resources/demo-generator does not exist)'}`)
+    const tw = await runChild({ task: 'quality-twinlight', scale: QUALITY, config: twinlightConfig(QUALITY) })
+    console.log(`Twinlight: 5-fold mIoU ${pct(tw.miou)}, pixel accuracy ${pct(tw.pixelAccuracy)}, ${fmt(tw.seconds)} s`)
+    results.quality = { scale: QUALITY, twinlight: { config: twinlightConfig(QUALITY), ...tw } }
+    save()
+    const nv = await runChild({ task: 'quality-naive', scale: QUALITY, config: referenceConfig(QUALITY) })
+    console.log(`naive reference: 5-fold mIoU ${pct(nv.miou)}, pixel accuracy ${pct(nv.pixelAccuracy)}, ${fmt(nv.seconds)} s`)
+    ;(results.quality as Record<string, unknown>).naive = { config: referenceConfig(QUALITY), ...nv }
+    ;(results.quality as Record<string, unknown>).deltaMiouPoints = ((tw.miou as number) - (nv.miou as number)) * 100
+    ;(results.quality as Record<string, unknown>).timeRatio = (nv.seconds as number) / (tw.seconds as number)
+    console.log(`→ mIoU ${fmt(((tw.miou as number) - (nv.miou as number)) * 100, 2)} points vs the reference, ${fmt((nv.seconds as number) / (tw.seconds as number))}× faster`)
+  }
+  console.log(`\nwrote ${save()}`)
+}
+
+if (flag('child')) {
+  const spec = JSON.parse(option('child')!) as ChildSpec
+  child(spec).then(
+    (r) => {
+      process.stdout.write('\n' + JSON.stringify(r) + '\n')
+      process.exit(0)
+    },
+    (error: Error) => {
+      console.error(error.stack ?? error.message)
+      process.exit(1)
+    }
+  )
+} else {
+  await parent()
+}
