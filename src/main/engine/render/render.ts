@@ -1,12 +1,16 @@
 // Rasterise the face model into pixel-aligned modality images and an exact mask.
 //
-// One geometry pass evaluates FaceScene.sample() at every pixel centre; the part id found
+// One geometry pass evaluates FaceScene.sampleAt() at every pixel centre; the part id found
 // there is the pixel's mask class (so masks are exact ids, never blended). Pixels whose part
-// differs from a neighbour's are then re-sampled at rotated-grid sub-pixel positions (two,
-// or four where the edge really crosses the pixel) and the images (not the mask) take the
-// average: antialiased edges for the images only. The
-// sketch is built last from the flat edge tones (their gradient draws the contours) and the
-// shaded fill tones (hatching, hair strokes).
+// differs from a neighbour's are then antialiased, for the images only, the way multisampling
+// does it: the part ids at rotated-grid sub-pixel positions (two, or four where the edge
+// really crosses the pixel; classification only, no shading) give the coverage, and each
+// sub-sample takes the colour already shaded for its part nearby. The sketch is built last
+// from the flat edge tones (their gradient draws the contours) and the shaded fill tones
+// (hatching, hair strokes).
+//
+// Speed (a data loader renders thousands of these): the float working images are reused
+// from call to call and the hot loops allocate nothing. See bench/render.ts.
 import type { FaceParams } from './params'
 import { classesFor, type ClassInfo, type RenderMode } from './classes'
 import { FaceScene, PART, PART_COUNT, PART_TO_FACE, PART_TO_OCULAR, TRACE_ALL, hash2 } from './scene'
@@ -367,64 +371,18 @@ function nearestWithPart(parts: Uint8Array, S: number, x: number, y: number, q: 
   return best
 }
 
-/** Linear light → 8-bit with a gamma of 2 (square root): byteOf() of every value, by table. */
+/** Linear light → 8-bit with a gamma of 2 (square root). */
 function gammaBytes(v: Float32Array, n: number): Uint8Array {
   const out = new Uint8Array(n)
-  const bits = new Uint32Array(v.buffer, v.byteOffset, n)
-  const { first, start } = gammaTables()
   for (let i = 0; i < n; i++) {
-    const u = bits[i]
-    if (u === 0 || u > 0x7f800000) continue // zero, negative or NaN: 0
-    let b = start[u >>> 16]
-    while (u >= first[b + 1]) b++
-    out[i] = b
+    const x = v[i]
+    if (x > 0) {
+      // toByte(√x): a Uint8Array store truncates, like the | 0 there, for 0.5 ≤ y < 255
+      const y = Math.sqrt(x) * 255 + 0.5
+      out[i] = y >= 255 ? 255 : y
+    }
   }
   return out
-}
-
-/** The gamma byte of a linear value (the definition gammaBytes() tabulates). */
-function byteOf(x: number): number {
-  return x > 0 ? toByte(Math.sqrt(x)) : 0
-}
-
-interface GammaTables {
-  /** first[k]: the smallest float32 bit pattern whose gamma byte is at least k (first[256]: never). */
-  first: Float64Array
-  /** start[h]: the gamma byte of the float32 with high half h (a lower bound in that range). */
-  start: Uint8Array
-}
-
-let gamma: GammaTables | null = null
-
-/**
- * Exact tables for byteOf() on float32 inputs, built once: the byte is monotone in a positive
- * float's bit pattern, so the pattern's high half gives a lower bound and at most a step or
- * two up through the thresholds gives the byte, with no square root per pixel.
- */
-function gammaTables(): GammaTables {
-  if (gamma !== null) return gamma
-  const f = new Float32Array(1)
-  const u = new Uint32Array(f.buffer)
-  const at = (bits: number): number => {
-    u[0] = bits
-    return byteOf(f[0])
-  }
-  const first = new Float64Array(257)
-  for (let k = 1; k <= 255; k++) {
-    let lo = 0
-    let hi = 0x7f800000 // +Infinity: byte 255
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2)
-      if (at(mid) >= k) hi = mid
-      else lo = mid + 1
-    }
-    first[k] = lo
-  }
-  first[256] = 2 ** 32
-  const start = new Uint8Array(0x8000)
-  for (let h = 0; h < 0x8000; h++) start[h] = h << 16 > 0x7f800000 ? 255 : at(h * 0x10000)
-  gamma = { first, start }
-  return gamma
 }
 
 function linearBytes(v: Float32Array, n: number): Uint8Array {

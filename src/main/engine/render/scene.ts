@@ -19,13 +19,22 @@
 //          a vertical cylinder and shoulders a sheet in camera space (the head turns on them).
 // Every call to sample() returns an internal part id (mapped to mask classes by PART_TO_*) and
 // leaves the shaded values for all modalities in fields: linear RGB, NIR, sketch fill and edge
-// tones, and camera-space depth. Textures are value noise over an integer-hashed lattice; only
-// plain float arithmetic, Math.sqrt/exp/atan2/sin/cos/log, no Math.pow, no Date, no Math.random.
+// tones, and camera-space depth. sample() is trace() (what the ray hits) then shade();
+// classifyAt() is trace() then the part id alone (the antialiasing pass's sub-samples).
+// Textures are value noise over an integer-hashed lattice; only plain float arithmetic,
+// Math.sqrt/exp/sin/cos/atan2/log and tables of sine and Gaussian, no Math.pow, no Date, no
+// Math.random.
 //
-// Performance notes: the hot path passes doubles through fields and typed arrays rather than
-// call arguments (V8 boxes doubles passed to functions it does not inline), shapes are classes
-// so every object keeps one hidden class, and sample() skips the hair shell where a cheap,
-// conservative test proves the ray is deep inside the face window.
+// Performance notes (V8): the hot path passes doubles through fields and typed arrays rather
+// than call arguments or results (V8 boxes a double passed to or returned from a function it
+// does not inline, and it does not inline calls on rarely taken paths: helpers there are
+// written out or take fields); fields set in a constructor are `declare`d (a class field
+// declaration would first define them as undefined, and a field that held undefined keeps
+// doubles boxed: a load is slower, a store allocates); shapes are classes so every object
+// keeps one hidden class. Work skipped where exact cheap tests allow: the hair shell where
+// the ray is deep inside the face window, below the longest hair, or (when the previous ray
+// showed hair) the head behind hair in front of the head's bounding ellipsoid; relief bumps
+// through a grid of their boxes; the nose march where its reach misses the nose.
 import type { FaceParams, HairStyle } from './params'
 import type { RenderMode } from './classes'
 
@@ -322,6 +331,8 @@ class Star {
   private cz2 = 0
   private qbMax = 0
   private sdMax = 0
+  /** Result of lowestY(). */
+  yMin = 0.5
 
   declare readonly a: number
   declare readonly b: number
@@ -416,8 +427,6 @@ class Star {
     const yb = this.oy + tExit * this.dy
     this.yMin = ya < yb ? ya : yb
   }
-
-  yMin = 0.5
 
   /**
    * Nearest (front) or farthest (back) intersection of the prepared ray (prepare() returned
@@ -747,7 +756,11 @@ export class FaceScene {
   declare private readonly hair: Star | null
   declare private readonly hc: HairConfig | null
   private readonly nrm = new Float64Array(3)
-  /** Arguments of light() (passed in a typed array: doubles in call arguments get boxed). */
+  /**
+   * Arguments of light() (passed in a typed array: doubles in call arguments get boxed):
+   * albedo r, g, b, NIR albedo, wrap, ks, sss, shadow, NIR wrap, NIR ks, 1 / (1 + wrap) and
+   * 1 / (1 + NIR wrap) (constants at every call site, so no division per sample).
+   */
   private readonly lp = new Float64Array(12)
   /** Current ray origin in head coordinates (shared with the Star shapes). */
   private readonly ray = new Float64Array(3)
