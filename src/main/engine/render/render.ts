@@ -189,9 +189,14 @@ function geometryPass(scene: FaceScene, buf: Scratch, S: number, x0: number, y0:
   scene.traceMask = TRACE_ALL
   for (let y = 0, i = 0; y < S; y++) {
     scene.sy = y0 + (y + 0.5) * pix
+    // outside this stretch of the row nothing can be hit: background without tracing
+    scene.rowSpan()
+    const spanL = scene.spanL
+    const spanR = scene.spanR
     for (let x = 0; x < S; x++, i++) {
-      scene.sx = x0 + (x + 0.5) * pix
-      parts[i] = scene.sampleAt()
+      const sx = x0 + (x + 0.5) * pix
+      scene.sx = sx
+      parts[i] = sx < spanL || sx > spanR ? scene.sampleBackground() : scene.sampleAt()
       whats[i] = scene.what
       const i3 = i * 3
       rgb[i3] = scene.r

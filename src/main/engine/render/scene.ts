@@ -418,6 +418,51 @@ class Star {
   }
 
   /**
+   * For a row of rays whose origin is (ox0, oy0, oz0) + x·(ex, ey, ez), the x where prepare()
+   * can succeed (the bounding ellipsoid's outline on that row), into spanLo..spanHi (an empty
+   * range: spanLo > spanHi). prepare()'s discriminant is a quadratic in x.
+   */
+  rowSpan(ox0: number, oy0: number, oz0: number, ex: number, ey: number, ez: number): void {
+    const ia2 = this.ia2
+    const ib2 = this.ib2
+    const ic2 = this.ic2
+    const ik2 = this.ik2Max
+    const qa = this.qaMax
+    const dx = this.dx
+    const dy = this.dy
+    const dz = this.dz
+    const oz = oz0 - this.cz
+    const B0 = 2 * ((ia2 * dx * ox0 + ib2 * dy * oy0) * ik2 + ic2 * dz * oz)
+    const B1 = 2 * ((ia2 * dx * ex + ib2 * dy * ey) * ik2 + ic2 * dz * ez)
+    const C0 = (ia2 * ox0 * ox0 + ib2 * oy0 * oy0) * ik2 + ic2 * oz * oz - 1
+    const C1 = 2 * (ia2 * ox0 * ex + ib2 * oy0 * ey) * ik2 + 2 * ic2 * oz * ez
+    const C2 = (ia2 * ex * ex + ib2 * ey * ey) * ik2 + ic2 * ez * ez
+    const a = B1 * B1 - 4 * qa * C2
+    const b = 2 * B0 * B1 - 4 * qa * C1
+    const c = B0 * B0 - 4 * qa * C0
+    let d = b * b - 4 * a * c
+    // a row just touching the outline: keep its tangent point (rounding must not drop it)
+    if (d < 0 && d > -1e-9 * (b * b + Math.abs(4 * a * c))) d = 0
+    if (!(a < 0)) {
+      // not a bounded outline (cannot happen for an ellipsoid): no culling
+      this.spanLo = -Infinity
+      this.spanHi = Infinity
+    } else if (d < 0) {
+      this.spanLo = Infinity
+      this.spanHi = -Infinity
+    } else {
+      const sd = Math.sqrt(d)
+      const x1 = (-b + sd) / (2 * a)
+      const x2 = (-b - sd) / (2 * a)
+      this.spanLo = x1 < x2 ? x1 : x2
+      this.spanHi = x1 < x2 ? x2 : x1
+    }
+  }
+
+  spanLo = 0.5
+  spanHi = 0.5
+
+  /**
    * Lowest y (relative to the centre) of the prepared ray inside the bounding ellipsoid, into
    * yMin: every hit of the shape lies on that stretch of the ray.
    */
@@ -1388,6 +1433,78 @@ export class FaceScene {
   sampleAt(): number {
     this.trace()
     return this.shade()
+  }
+
+  /**
+   * The stretch of the row at this.sy where trace() may hit anything, into spanL..spanR:
+   * outside it every test in trace() fails (the outlines of the head's and the hair's bounding
+   * ellipsoids, the glasses' circle, the ears' circles, the neck's width; clothing only below
+   * the shoulder line, where the whole row counts), so sampleBackground() gives the same result.
+   */
+  rowSpan(): void {
+    const yv = this.sy
+    let l = Infinity
+    let r = -Infinity
+    if (yv > this.shoulderY) {
+      l = -Infinity
+      r = Infinity
+    } else {
+      // head and hair: the outlines of their bounding ellipsoids on this row (x relative to hcx)
+      const vy = yv - this.hcy
+      const vz = -this.hcz
+      const ox0 = this.m10 * vy + this.m20 * vz
+      const oy0 = this.m11 * vy + this.m21 * vz
+      const oz0 = this.m12 * vy + this.m22 * vz
+      const head = this.head
+      head.rowSpan(ox0, oy0, oz0, this.m00, this.m01, this.m02)
+      if (head.spanLo <= head.spanHi) {
+        l = this.hcx + head.spanLo
+        r = this.hcx + head.spanHi
+      }
+      const hair = this.hair
+      if (hair !== null) {
+        hair.rowSpan(ox0, oy0, oz0, this.m00, this.m01, this.m02)
+        if (hair.spanLo <= hair.spanHi) {
+          if (this.hcx + hair.spanLo < l) l = this.hcx + hair.spanLo
+          if (this.hcx + hair.spanHi > r) r = this.hcx + hair.spanHi
+        }
+      }
+      // glasses: the circle trace() tests first
+      const h2 = this.glassesBound2 - vy * vy
+      if (h2 > 0) {
+        const h = Math.sqrt(h2)
+        if (this.hcx - h < l) l = this.hcx - h
+        if (this.hcx + h > r) r = this.hcx + h
+      }
+      for (let side = -1; side <= 1; side += 2) {
+        const ey = yv - (side < 0 ? this.earLcy : this.earRcy)
+        const e2 = this.earBoundR2 - ey * ey
+        if (e2 >= 0) {
+          const ex = side < 0 ? this.earLcx : this.earRcx
+          const e = Math.sqrt(e2)
+          if (ex - e < l) l = ex - e
+          if (ex + e > r) r = ex + e
+        }
+      }
+      if (yv > this.neckTop) {
+        if (this.neckX - this.neckRx < l) l = this.neckX - this.neckRx
+        if (this.neckX + this.neckRx > r) r = this.neckX + this.neckRx
+      }
+    }
+    // a margin far above rounding: a point on the edge is simply traced
+    this.spanL = l - 1e-6
+    this.spanR = r + 1e-6
+  }
+
+  spanL = 0.5
+  spanR = 0.5
+
+  /** Shade (this.sx, this.sy) as background, as trace() and shade() do where nothing is hit. */
+  sampleBackground(): number {
+    this.what = W_NONE
+    this.hitT = Infinity
+    this.lensT = Infinity
+    return this.shadeBackground()
   }
 
   /**
