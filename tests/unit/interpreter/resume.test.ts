@@ -30,7 +30,7 @@ describe('resume', () => {
       const samples = bank.images.map((im) => ({ id: im.id, labels: im.labels }))
       // 960 labelled pixels, batch 100 → 10 steps per epoch, 3 epochs; plateau rule state too.
       const config = InterpreterConfigSchema.parse({ ensembleSize: 2, batchSize: 100, learningRate: 3e-3, stop: { kind: 'plateau', minEpochs: 1, patience: 4, maxEpochs: 3 }, folds: 0, gemm: 'tfjs' })
-      const input = { config, classes: CLASSES, samples, source, generator: null, tf: init, checkpointSeconds: 3600 }
+      const input = { config, classes: CLASSES, samples, source, generator: null, tf: init, checkpointSeconds: 3600, metricsIntervalMs: 0 }
 
       const straight = fakeContext(dir, join(dir, 'runs', 'straight'), false)
       await runInterpreterTraining(straight, input)

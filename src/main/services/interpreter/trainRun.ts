@@ -58,6 +58,11 @@ export interface TrainRunInput {
   mode?: 'train' | 'evaluate'
   /** Seconds between checkpoints (default 30). */
   checkpointSeconds?: number
+  /**
+   * Milliseconds between metric reports (default 150): the curves need a few points a second,
+   * not one per step. Tests set 0 so that what they see does not depend on the machine's speed.
+   */
+  metricsIntervalMs?: number
   /** Test hook: told which samples each fold trains on. */
   onFold?: (fold: number, train: readonly string[], heldOut: readonly string[]) => void
 }
@@ -256,10 +261,11 @@ async function trainPhase(
   let lastCheckpoint = Date.now()
   let lastMetrics = 0
   const everySeconds = input.checkpointSeconds ?? 30
+  const metricsIntervalMs = input.metricsIntervalMs ?? 150
   while (!trainer.done) {
     const r = await trainer.step()
     const now = Date.now()
-    if (r.done || now - lastMetrics >= 150) {
+    if (r.done || now - lastMetrics >= metricsIntervalMs) {
       lastMetrics = now
       const values: Record<string, number> = {}
       const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length
