@@ -13,6 +13,7 @@
 //
 // N is the batch dimension (symbolic in the graph, or a fixed size the studio then respects).
 import { z } from 'zod'
+import { formatIssues } from './zodIssues'
 
 export const GENERATOR_MANIFEST_FORMAT = 'twinlight-generator'
 export const GENERATOR_MANIFEST_VERSION = 1
@@ -168,16 +169,3 @@ export function loadManifest(jsonText: string): ManifestLoadResult {
   return { ok: false, error: `generator.json: ${formatIssues(parsed.error.issues)}` }
 }
 
-/** `a.b[2].c: message; ...` for each zod issue ('(root)' for the whole document). */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): string {
-  return issues.map((issue) => `${formatPath(issue.path)}: ${issue.message}`).join('; ')
-}
-
-function formatPath(path: readonly PropertyKey[]): string {
-  let out = ''
-  for (const key of path) {
-    if (typeof key === 'number') out += `[${key}]`
-    else out += out ? `.${String(key)}` : String(key)
-  }
-  return out || '(root)'
-}

@@ -1,6 +1,7 @@
 // The project file `twinlight.json`: its schema, its templates and its migrations.
 // Pure (zod only): the renderer validates forms with the same schemas the backend enforces.
 import { z } from 'zod'
+import { formatIssues } from './zodIssues'
 import { FACE_CLASSES as FACE_RENDER_CLASSES, OCULAR_CLASSES as OCULAR_RENDER_CLASSES } from './faceClasses'
 
 export const PROJECT_SCHEMA_VERSION = 2
@@ -213,10 +214,6 @@ export function migrateProject(raw: unknown): { project: RawProject; migratedFro
   return { project: current, migratedFrom: version === PROJECT_SCHEMA_VERSION ? null : version }
 }
 
-/** Human-readable zod issues: `classes.3.color: colours are #rrggbb`. */
-export function formatIssues(error: z.ZodError): string {
-  return error.issues.map((issue) => `${issue.path.length ? issue.path.join('.') : '(root)'}: ${issue.message}`).join('; ')
-}
 
 export function parseProjectFile(raw: unknown): { project: ProjectFile; migratedFrom: number | null } {
   const { project, migratedFrom } = migrateProject(raw)

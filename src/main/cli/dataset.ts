@@ -2,6 +2,7 @@
 import { Command, InvalidArgumentError } from 'commander'
 import { resolve } from 'node:path'
 import { createProgress } from './progress'
+import { formatIssues } from '../../shared/zodIssues'
 
 function number(min: number, max: number, integer = false) {
   return (value: string): number => {
@@ -72,7 +73,7 @@ export function registerDatasetCommands(program: Command): void {
         keepRejected: Boolean(o.keepRejected),
         truncation: o.truncation ?? null
       })
-      if (!parsed.success) throw new Error(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '))
+      if (!parsed.success) throw new Error(formatIssues(parsed.error))
       const stages = await openProjectStages(projectDir, parsed.data, (t) => console.error(t))
       const progress = createProgress('make-dataset')
       const started = Date.now()

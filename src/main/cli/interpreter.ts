@@ -104,7 +104,7 @@ export function registerInterpreterCommands(program: Command): void {
       const projectDir = resolve(options.project)
       if (!existsSync(join(projectDir, 'twinlight.json'))) throw new InvalidArgumentError(`${projectDir} is not a Twinlight project (no twinlight.json)`)
       const { TrainInterpreterParamsSchema } = await import('../../shared/interpreter')
-      const { formatIssues } = await import('../../shared/project')
+      const { formatIssues } = await import('../../shared/zodIssues')
       const { initTf, parseTfBackendKind } = await import('../engine/tf/backend')
       const { trainFromProject } = await import('../services/interpreter/projectTraining')
       let raw: Record<string, unknown> = {}

@@ -8,13 +8,13 @@ import {
   PROJECT_FOLDERS,
   ProjectFileSchema,
   ProjectFormatError,
-  formatIssues,
   parseProjectFile,
   projectFromTemplate,
   templateById,
   type ProjectFile,
   type TemplateId
 } from '../../shared/project'
+import { formatIssues } from '../../shared/zodIssues'
 import { ApiError, type ProjectInfo, type RecentProject } from '../../shared/api'
 import { Emitter } from '../../shared/emitter'
 import { writeJsonAtomic } from '../engine/io/atomic'
@@ -89,6 +89,14 @@ export class ProjectStore {
     }
     await writeJsonAtomic(join(info.dir, PROJECT_FILE), result.data)
     this.currentInfo = { dir: info.dir, project: result.data, migratedFrom: null }
+    this.events.emit('changed', this.currentInfo)
+    return this.currentInfo
+  }
+
+  /** Re-read the open project's twinlight.json after a service rewrote it (a class removal, annotationClasses.ts). */
+  async reload(): Promise<ProjectInfo> {
+    const info = this.requireCurrent()
+    this.currentInfo = await readProject(info.dir)
     this.events.emit('changed', this.currentInfo)
     return this.currentInfo
   }

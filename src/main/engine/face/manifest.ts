@@ -6,17 +6,18 @@
 //                    says where they are (model.path, relative to the manifest's folder or
 //                    absolute; null = the user must supply it) and how to feed the graph.
 //
-// Preprocessing of an ONNX model, in order: (alignment) → resize to input.width×height →
-// channel order (RGB or BGR) → normalisation of the 0..255 samples → layout (NCHW or NHWC) →
-// float32 tensor [1, ...]. Normalisations: 'minus-one-to-one' (x / 127.5 − 1, i.e. insightface's
-// (x − 127.5) / 127.5), 'zero-to-one' (x / 255), 'mean-std' ((x − mean[c]) / std[c], mean and
-// std in 0..255 units, c in the model's channel order), 'none' (raw 0..255).
+// Preprocessing of an ONNX model: (alignment) → resize to input.width×height → the input
+// conversion every image model shares (onnx/imageModel.ts: channel order, normalisation,
+// layout).
 // With needsAlignment the face is warped with a similarity transform fitted from the detector's
 // 5 points (eye centres, nose tip, mouth corners) to insightface's ArcFace template
 // (112×112, scaled to other input sizes); without it the whole image is taken as the face
 // crop (e.g. generator output that is already aligned).
-import { readFile } from 'node:fs/promises'
 import { z } from 'zod'
+import { ImageInputSchema, ModelFileSchema, ModelIdSchema, VectorOutputSchema, readManifestJson } from '../onnx/imageModel'
+import { issueLines } from '../../../shared/zodIssues'
+
+export { NormalizationSchema, type Normalization } from '../onnx/imageModel'
 
 export const FACE_MODEL_SCHEMA = 'twinlight.face-model/1'
 
@@ -25,11 +26,7 @@ const threshold = z.number().min(-1).max(1)
 const common = {
   schema: z.literal(FACE_MODEL_SCHEMA),
   /** Stable id: embeddings and reference caches are bound to it. */
-  id: z
-    .string()
-    .min(1)
-    .max(120)
-    .regex(/^[A-Za-z0-9._/+-]+$/, 'use letters, digits and . _ / + - only'),
+  id: ModelIdSchema,
   name: z.string().min(1),
   description: z.string().optional(),
   license: z.string().optional(),
@@ -40,47 +37,14 @@ const common = {
   thresholdNote: z.string().min(1)
 }
 
-export const NormalizationSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('minus-one-to-one') }),
-  z.object({ kind: z.literal('zero-to-one') }),
-  z.object({ kind: z.literal('none') }),
-  z.object({
-    kind: z.literal('mean-std'),
-    mean: z.tuple([z.number(), z.number(), z.number()]),
-    std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()])
-  })
-])
-export type Normalization = z.infer<typeof NormalizationSchema>
-
 export const OnnxFaceModelManifestSchema = z.object({
   ...common,
   kind: z.literal('onnx'),
-  model: z.object({
-    /** Path of the .onnx file (relative to the manifest's folder, or absolute); null = supplied by the user. */
-    path: z.string().min(1).nullable(),
-    /** Where to get the weights, shown when the path is missing. */
-    hint: z.string().optional(),
-    /** Expected SHA-256 of the file (hex); checked when given. */
-    sha256: z
-      .string()
-      .regex(/^[0-9a-fA-F]{64}$/)
-      .optional()
-  }),
-  input: z.object({
-    name: z.string().min(1),
-    width: z.number().int().positive().max(4096),
-    height: z.number().int().positive().max(4096),
-    channelOrder: z.enum(['RGB', 'BGR']),
-    layout: z.enum(['NCHW', 'NHWC']),
-    normalization: NormalizationSchema
-  }),
+  model: ModelFileSchema,
+  input: ImageInputSchema,
   /** Warp faces to the ArcFace 5-point template with the detector's landmarks first. */
   needsAlignment: z.boolean(),
-  output: z.object({
-    /** Output tensor; omitted = the model's only output. */
-    name: z.string().min(1).optional(),
-    dims: z.number().int().positive().max(65536)
-  })
+  output: VectorOutputSchema
 })
 export type OnnxFaceModelManifest = z.infer<typeof OnnxFaceModelManifestSchema>
 
@@ -111,24 +75,13 @@ export class FaceModelManifestError extends Error {
 export function parseFaceModelManifest(value: unknown, source = 'face model manifest'): FaceModelManifest {
   const parsed = FaceModelManifestSchema.safeParse(value)
   if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    const issues = issueLines(parsed.error)
     throw new FaceModelManifestError(`${source} is not valid: ${issues.join('; ')}`, issues)
   }
   return parsed.data
 }
 
 export async function loadFaceModelManifest(path: string): Promise<FaceModelManifest> {
-  let text: string
-  try {
-    text = await readFile(path, 'utf8')
-  } catch (error) {
-    throw new FaceModelManifestError(`cannot read face model manifest ${path}: ${error instanceof Error ? error.message : String(error)}`)
-  }
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch (error) {
-    throw new FaceModelManifestError(`face model manifest ${path} is not JSON: ${error instanceof Error ? error.message : String(error)}`)
-  }
+  const json = await readManifestJson(path, 'face model manifest', (message) => new FaceModelManifestError(message))
   return parseFaceModelManifest(json, `face model manifest ${path}`)
 }

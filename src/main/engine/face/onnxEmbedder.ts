@@ -8,15 +8,13 @@
 // size. A mismatch is a FaceModelMismatchError that names the tensor and says what the graph
 // has. Models that need alignment get a detector (face-api's by default) whose 5 landmarks
 // drive the ArcFace template warp (align.ts).
-import { createHash } from 'node:crypto'
-import { readFile } from 'node:fs/promises'
-import { dirname, isAbsolute, resolve } from 'node:path'
+import { dirname, resolve } from 'node:path'
 import * as ort from 'onnxruntime-node'
-import { inspectOnnx, type OnnxGraphInfo, type OnnxTensorInfo } from '../onnx/inspect'
-import { formatShape, type Dim } from '../onnx/types'
+import { checkImageModelGraph, checkModelSha256, modelInputDims, readModelFile, toModelInput } from '../onnx/imageModel'
+import { inspectOnnx, type OnnxGraphInfo } from '../onnx/inspect'
 import { arcfaceTransform, similarityToAffine } from './align'
 import { assertFaceImage, cropResize, toRgb, warpAffine, type FaceImage } from './image'
-import { parseFaceModelManifest, type Normalization, type OnnxFaceModelManifest } from './manifest'
+import { parseFaceModelManifest, type OnnxFaceModelManifest } from './manifest'
 import { Serial } from './serial'
 import {
   l2NormalizeInPlace,
@@ -62,74 +60,9 @@ export interface OnnxFaceEmbedderOptions {
   executionProviders?: ort.InferenceSession.SessionOptions['executionProviders']
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`
-
-function describeTensors(list: readonly OnnxTensorInfo[]): string {
-  return list.map((t) => `'${t.name}' ${t.elemType} ${formatShape(t.shape)}`).join(', ')
-}
-
 /** Problems of a manifest against a graph; empty when it fits. Exported for tests and the UI. */
 export function checkFaceModelGraph(manifest: OnnxFaceModelManifest, graph: OnnxGraphInfo): string[] {
-  const problems: string[] = []
-  const { input, output } = manifest
-  const graphInput = graph.inputs.find((t) => t.name === input.name)
-  if (graphInput == null) {
-    problems.push(`input '${input.name}' is not an input of the model (it has ${plural(graph.inputs.length, 'input')}: ${describeTensors(graph.inputs)})`)
-  } else {
-    if (graphInput.elemType !== 'float32') problems.push(`input '${input.name}' is ${graphInput.elemType}, expected float32`)
-    const shape = graphInput.shape
-    if (shape != null) {
-      if (shape.length !== 4) {
-        problems.push(`input '${input.name}' has shape ${formatShape(shape)}, expected rank 4 (${input.layout})`)
-      } else {
-        const [c, h, w] = input.layout === 'NCHW' ? [shape[1], shape[2], shape[3]] : [shape[3], shape[1], shape[2]]
-        const want = input.layout === 'NCHW' ? `[N, 3, ${input.height}, ${input.width}]` : `[N, ${input.height}, ${input.width}, 3]`
-        const fixed = (d: Dim | undefined): d is number => typeof d === 'number'
-        if (fixed(c) && c !== 3) problems.push(`input '${input.name}' has ${c} channels (shape ${formatShape(shape)}, layout ${input.layout}), expected 3: ${want}`)
-        if ((fixed(h) && h !== input.height) || (fixed(w) && w !== input.width)) {
-          problems.push(`input '${input.name}' is ${formatShape(shape)} but the manifest says ${input.width}×${input.height} ${input.layout}: ${want}`)
-        }
-        const n = shape[0]
-        if (fixed(n) && n !== 1) problems.push(`input '${input.name}' has a fixed batch of ${n}; batch 1 is needed`)
-      }
-    }
-  }
-  const others = graph.inputs.filter((t) => t.name !== input.name)
-  if (graphInput != null && others.length > 0) problems.push(`the model has other inputs the embedder cannot feed: ${describeTensors(others)}`)
-
-  let graphOutput: OnnxTensorInfo | undefined
-  if (output.name != null) {
-    graphOutput = graph.outputs.find((t) => t.name === output.name)
-    if (graphOutput == null) problems.push(`output '${output.name}' is not an output of the model (its outputs: ${describeTensors(graph.outputs)})`)
-  } else if (graph.outputs.length !== 1) {
-    problems.push(`the manifest names no output and the model has ${plural(graph.outputs.length, 'output')} (${describeTensors(graph.outputs)}); set output.name`)
-  } else {
-    graphOutput = graph.outputs[0]
-  }
-  if (graphOutput?.shape != null) {
-    const dims = graphOutput.shape.slice(1)
-    if (dims.length === 0) {
-      problems.push(`output '${graphOutput.name}' has shape ${formatShape(graphOutput.shape)}, expected [N, ${output.dims}]`)
-    } else if (dims.every((d) => typeof d === 'number')) {
-      const size = (dims as number[]).reduce((a, b) => a * b, 1)
-      if (size !== output.dims) problems.push(`output '${graphOutput.name}' has shape ${formatShape(graphOutput.shape)} (${size} values per face), the manifest says ${output.dims} dims`)
-    }
-  }
-  return problems
-}
-
-/** 0..255 sample → model value. */
-function normalizer(n: Normalization): (v: number, c: number) => number {
-  switch (n.kind) {
-    case 'minus-one-to-one':
-      return (v) => v / 127.5 - 1
-    case 'zero-to-one':
-      return (v) => v / 255
-    case 'none':
-      return (v) => v
-    case 'mean-std':
-      return (v, c) => (v - n.mean[c]!) / n.std[c]!
-  }
+  return checkImageModelGraph(manifest.input, manifest.output, graph, 'embedder')
 }
 
 /** The model's input tensor data (batch 1) for an RGB crop already at the input size. */
@@ -138,20 +71,7 @@ export function preprocessFace(crop: FaceImage, manifest: OnnxFaceModelManifest)
   if (crop.width !== w || crop.height !== h || crop.channels !== 3) {
     throw new Error(`preprocessFace: expected a ${w}×${h} RGB crop, got ${crop.width}×${crop.height}×${crop.channels}`)
   }
-  const norm = normalizer(manifest.input.normalization)
-  const bgr = manifest.input.channelOrder === 'BGR'
-  const nchw = manifest.input.layout === 'NCHW'
-  const out = new Float32Array(3 * w * h)
-  for (let y = 0; y < h; y++) {
-    for (let x = 0; x < w; x++) {
-      const p = (y * w + x) * 3
-      for (let c = 0; c < 3; c++) {
-        const v = norm(crop.data[p + (bgr ? 2 - c : c)]!, c)
-        out[nchw ? c * w * h + y * w + x : p + c] = v
-      }
-    }
-  }
-  return out
+  return toModelInput(crop.data, manifest.input)
 }
 
 export class OnnxFaceEmbedder implements FaceEmbedder {
@@ -180,13 +100,10 @@ export class OnnxFaceEmbedder implements FaceEmbedder {
     if (manifest.needsAlignment && options.detector === null) {
       throw new FaceModelFileError(`face model '${manifest.id}' needs aligned faces, so it needs a face detector with 5-point landmarks`)
     }
-    const bytes = options.model ?? (await readModel(manifest, options))
-    if (manifest.model.sha256 != null) {
-      const sha = createHash('sha256').update(bytes).digest('hex')
-      if (sha !== manifest.model.sha256.toLowerCase()) {
-        throw new FaceModelFileError(`face model '${manifest.id}': the model file's SHA-256 is ${sha}, the manifest expects ${manifest.model.sha256}`)
-      }
-    }
+    const file = { label: `face model '${manifest.id}'`, fail: (message: string) => new FaceModelFileError(message) }
+    const bytes = options.model
+      ? checkModelSha256(options.model, manifest.model, file)
+      : await readModelFile(manifest.model, { ...file, baseDir: options.baseDir ?? process.cwd(), modelPath: options.modelPath })
     const graph = inspectOnnx(bytes)
     const problems = checkFaceModelGraph(manifest, graph)
     if (problems.length > 0) throw new FaceModelMismatchError(manifest.id, problems)
@@ -261,10 +178,8 @@ export class OnnxFaceEmbedder implements FaceEmbedder {
 
   /** Embedding of an already aligned / cropped RGB image of the input size. */
   async run(crop: FaceImage): Promise<Float32Array> {
-    const { width: w, height: h, layout } = this.manifest.input
     const data = preprocessFace(crop, this.manifest)
-    const dims = layout === 'NCHW' ? [1, 3, h, w] : [1, h, w, 3]
-    const feeds = { [this.manifest.input.name]: new ort.Tensor('float32', data, dims) }
+    const feeds = { [this.manifest.input.name]: new ort.Tensor('float32', data, modelInputDims(this.manifest.input)) }
     let results: ort.InferenceSession.OnnxValueMapType
     try {
       results = await this.session.run(feeds, [this.outputName])
@@ -283,26 +198,6 @@ export class OnnxFaceEmbedder implements FaceEmbedder {
     if (this.released) return
     this.released = true
     await this.session.release()
-  }
-}
-
-async function readModel(manifest: OnnxFaceModelManifest, options: OnnxFaceEmbedderOptions): Promise<Uint8Array> {
-  const path = options.modelPath ?? manifest.model.path
-  if (path == null) {
-    throw new FaceModelFileError(
-      `face model '${manifest.id}' has no model file: the weights are not shipped, set model.path in its manifest or choose the .onnx file${manifest.model.hint ? ` (${manifest.model.hint})` : ''}`
-    )
-  }
-  const full = isAbsolute(path) ? path : resolve(options.baseDir ?? process.cwd(), path)
-  try {
-    return new Uint8Array(await readFile(full))
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code
-    throw new FaceModelFileError(
-      code === 'ENOENT'
-        ? `face model '${manifest.id}': model file ${full} does not exist${manifest.model.hint ? ` (${manifest.model.hint})` : ''}`
-        : `face model '${manifest.id}': cannot read ${full}: ${error instanceof Error ? error.message : String(error)}`
-    )
   }
 }
 

@@ -16,7 +16,7 @@ import {
   type JobMetricPoint,
   type WorkerToManager
 } from '../../../shared/jobs'
-import { formatIssues } from '../../../shared/project'
+import { formatIssues } from '../../../shared/zodIssues'
 import { writeJsonAtomic } from '../../engine/io/atomic'
 import type { WorkerHandle, WorkerHost } from './workerHost'
 
