@@ -1,23 +1,9 @@
 import { describe, it, expect } from 'vitest'
-import { execFile } from 'node:child_process'
 import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
 import { decodePng } from '../../src/main/engine/io/png'
-
-const CLI = resolve(__dirname, '../../src/main/cli/index.ts')
-const run = promisify(execFile)
-
-async function twinlight(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { timeout: 60_000 })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+import { twinlight } from './twinlightCli'
 
 describe('twinlight CLI', () => {
   it('has --help for every command', async () => {

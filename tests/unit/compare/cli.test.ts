@@ -1,23 +1,11 @@
 // `twinlight eval` as a user runs it: the table, the JSON report, and the errors for bad input.
 import { describe, it, expect, afterAll, beforeAll } from 'vitest'
-import { execFile } from 'node:child_process'
 import { readFile, rm, writeFile } from 'node:fs/promises'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
 import { extractorManifest, tempDir, tinyExtractorOnnx, writeFolder, writeImage } from './helpers'
+import { runTwinlight } from '../twinlightCli'
 
-const CLI = resolve(__dirname, '../../../src/main/cli/index.ts')
-const run = promisify(execFile)
-
-async function twinlight(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { timeout: 90_000 })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+const twinlight = (...args: string[]) => runTwinlight(args, { timeoutMs: 90_000 })
 
 let root: string
 beforeAll(async () => {

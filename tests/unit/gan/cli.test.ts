@@ -1,22 +1,7 @@
 // `twinlight train-generator`: help and argument errors (training itself, presets and configs are
 // covered in-process; each CLI spawn costs seconds).
 import { describe, expect, it } from 'vitest'
-import { execFile } from 'node:child_process'
-import { resolve } from 'node:path'
-import { promisify } from 'node:util'
-
-const CLI = resolve(__dirname, '../../../src/main/cli/index.ts')
-const run = promisify(execFile)
-
-async function twinlight(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', CLI, ...args], { timeout: 60_000 })
-    return { code: 0, stdout, stderr }
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string }
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr }
-  }
-}
+import { twinlight } from '../twinlightCli'
 
 describe('twinlight train-generator', () => {
   it('documents its options', async () => {
