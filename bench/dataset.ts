@@ -1,6 +1,8 @@
 // Dataset generation throughput: samples/s end to end and per stage, and peak RSS.
 //
 // Run: npx tsx bench/dataset.ts [--count N] [--anchor-count N]   → prints, writes bench/results/dataset.json
+// Every row carries the load average before/after and the process's CPU seconds per sample:
+// on a shared machine the wall-clock figures move with the other jobs' load.
 //
 //  (a) renderer: the built-in face renderer at 256², RGB + NIR, exact masks (no interpreter).
 //  (b) anchor scale: synthetic 256² BiFaceGAN feature maps (14 maps, D = 4992: 512×8 at
@@ -10,16 +12,18 @@
 //      hands out precomputed random maps and images, so the figure excludes the generator's
 //      own cost. Everything else is the real pipeline: inference, score, PNG encoding, atomic
 //      writes, records, finalising (metadata.jsonl, README) – with a 10 % uncertainty drop.
+//      Run twice: the exact fp32 export (the default) and the opt-in int8 first layer, and the
+//      number of pixels whose voted class differs between the two is reported.
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
-import { cpus, tmpdir } from 'node:os'
+import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { makeDataset, RendererSource, GroundTruthPredictor, type SampleSource, type SourceSample, type DatasetSummary } from '../src/main/engine/dataset'
 import { OnnxInterpreterPredictor } from '../src/main/engine/dataset/onnx'
 import { FACE_CLASSES, OCULAR_CLASSES } from '../src/shared/faceClasses'
 import { bifaceganLayout, featureDim, type FeatureLayout } from '../src/main/engine/interpreter/layout'
 import { dimsFor, initParams } from '../src/main/engine/interpreter/model'
-import { buildInterpreterOnnx } from '../src/main/engine/interpreter/onnxExport'
+import { buildInterpreterOnnx, type InterpreterPrecision } from '../src/main/engine/interpreter/onnxExport'
 
 const arg = (name: string, fallback: number) => {
   const i = process.argv.indexOf(name)
@@ -57,13 +61,30 @@ class SyntheticFeatureSource implements SampleSource {
   }
 }
 
-function figures(label: string, count: number, seconds: number, s: DatasetSummary) {
+const load = () => loadavg().map((v) => +v.toFixed(2))
+
+/** Wall time, CPU time and load average around a run. */
+async function measured<T>(run: () => Promise<T>): Promise<{ result: T; seconds: number; cpuSeconds: number; loadBefore: number[]; loadAfter: number[] }> {
+  const loadBefore = load()
+  const cpu = process.cpuUsage()
+  const t = performance.now()
+  const result = await run()
+  const seconds = (performance.now() - t) / 1000
+  const used = process.cpuUsage(cpu)
+  return { result, seconds, cpuSeconds: (used.user + used.system) / 1e6, loadBefore, loadAfter: load() }
+}
+
+function figures(label: string, count: number, m: { result: DatasetSummary; seconds: number; cpuSeconds: number; loadBefore: number[]; loadAfter: number[] }, extra: Record<string, unknown> = {}) {
+  const { result: s, seconds } = m
   const per = (ms: number) => (ms > 0 ? +(count / (ms / 1000)).toFixed(2) : null)
   const row = {
     label,
+    ...extra,
     count,
     seconds: +seconds.toFixed(2),
     samplesPerSecond: +(count / seconds).toFixed(2),
+    cpuSecondsPerSample: +(m.cpuSeconds / count).toFixed(2),
+    loadAverage1m: { before: m.loadBefore[0], after: m.loadAfter[0] },
     stageSamplesPerSecond: { source: per(s.times.source), interpreter: per(s.times.predict), encode: per(s.times.encode), write: per(s.times.write) },
     stageMsPerSample: Object.fromEntries(Object.entries(s.times).map(([k, v]) => [k, +(v / count).toFixed(1)])),
     counts: s.counts,
@@ -80,49 +101,60 @@ async function main() {
     // (a) renderer
     const count = arg('--count', 40)
     peakRss = 0
-    let t = performance.now()
-    let s = await makeDataset({
-      outDir: join(root, 'renderer'),
-      name: 'bench-renderer',
-      source: new RendererSource({ size: 256, modalities: ['rgb', 'nir'], classCount: 10 }),
-      predictor: new GroundTruthPredictor(),
-      classes: FACE_CLASSES.slice(0, 10).map((c) => ({ ...c })),
-      seedStart: 0,
-      count
-    })
-    results.push(figures('renderer 256², rgb+nir, exact masks', count, (performance.now() - t) / 1000, s))
+    const renderer = await measured(() =>
+      makeDataset({
+        outDir: join(root, 'renderer'),
+        name: 'bench-renderer',
+        source: new RendererSource({ size: 256, modalities: ['rgb', 'nir'], classCount: 10 }),
+        predictor: new GroundTruthPredictor(),
+        classes: FACE_CLASSES.slice(0, 10).map((c) => ({ ...c })),
+        seedStart: 0,
+        count
+      })
+    )
+    results.push(figures('renderer 256², rgb+nir, exact masks', count, renderer))
 
     // (b) anchor scale
     const layout = bifaceganLayout()
     if (featureDim(layout) !== 4992 || layout.maps.length !== 14) throw new Error('unexpected layout')
     const dims = dimsFor(layout, 4, 10)
-    const onnxPath = join(root, 'interpreter.onnx')
-    await writeFile(onnxPath, buildInterpreterOnnx(initParams(dims, 1), dims, layout, { probs: false }))
-    const predictor = await OnnxInterpreterPredictor.open(onnxPath, 'random 10-member ensemble, D = 4992, K = 4')
+    const params = initParams(dims, 1)
     const anchorCount = arg('--anchor-count', 20)
-    // warm-up (session first run)
     const source = new SyntheticFeatureSource(layout)
-    await predictor.predict(await source.sample(0))
-    peakRss = 0
-    t = performance.now()
-    s = await makeDataset({
-      outDir: join(root, 'anchor'),
-      name: 'bench-anchor',
-      source,
-      predictor,
-      classes: OCULAR_CLASSES.map((c) => ({ ...c })),
-      seedStart: 0,
-      count: anchorCount,
-      filter: { dropFraction: 0.1 }
-    })
-    results.push(figures('anchor: 256², D = 4992, 10 members, K = 4 (generator excluded)', anchorCount, (performance.now() - t) / 1000, s))
-    await predictor.release()
+    const masks: Partial<Record<InterpreterPrecision, Uint8Array>> = {}
+    for (const precision of ['fp32', 'int8'] as const) {
+      const onnxPath = join(root, `interpreter-${precision}.onnx`)
+      await writeFile(onnxPath, buildInterpreterOnnx(params, dims, layout, { probs: false, precision }))
+      const predictor = await OnnxInterpreterPredictor.open(onnxPath, `random 10-member ensemble, D = 4992, K = 4, ${precision}`)
+      masks[precision] = (await predictor.predict(await source.sample(0))).mask // also the session's warm-up run
+      peakRss = 0
+      const anchor = await measured(() =>
+        makeDataset({
+          outDir: join(root, `anchor-${precision}`),
+          name: 'bench-anchor',
+          source,
+          predictor,
+          classes: OCULAR_CLASSES.map((c) => ({ ...c })),
+          seedStart: 0,
+          count: anchorCount,
+          filter: { dropFraction: 0.1 }
+        })
+      )
+      results.push(figures(`anchor: 256², D = 4992, 10 members, K = 4 (generator excluded), ${precision}`, anchorCount, anchor, { precision }))
+      await predictor.release()
+    }
+    let changed = 0
+    for (let p = 0; p < masks.fp32!.length; p++) if (masks.fp32![p] !== masks.int8![p]) changed++
+    const votes = { pixels: masks.fp32!.length, changedByInt8: changed, share: +(changed / masks.fp32!.length).toFixed(5), note: 'random-init ensemble (tiny logit margins): a pessimistic case for int8' }
+    console.log('voted pixels that differ, int8 vs fp32:', JSON.stringify(votes))
+    results.push({ label: 'int8 vs fp32 votes on the anchor sample', ...votes })
   } finally {
     clearInterval(rssTimer)
     await rm(root, { recursive: true, force: true })
   }
   mkdirSync(join(import.meta.dirname, 'results'), { recursive: true })
   writeFileSync(join(import.meta.dirname, 'results', 'dataset.json'), JSON.stringify({ cpus: cpus().length, cpu: cpus()[0]?.model, node: process.version, results }, null, 2) + '\n')
+  process.exit(0)
 }
 
 void main()

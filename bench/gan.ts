@@ -25,6 +25,9 @@ const budget = maxIndex > 0 ? Number(process.argv[maxIndex + 1]) : quick ? 30 : 
 const init = await initTf()
 const tf = init.tf
 const candidates = ['tensorflow', 'wasm', 'cpu'].filter((b) => tf.findBackendFactory(b) !== null)
+// Native backends (optional dependencies) that could not be loaded are named with the reason.
+const notInstalled = init.skipped.map((s) => ({ backend: s.backend, note: `skipped: ${s.reason}` }))
+for (const s of notInstalled) console.log(`train step  ${s.backend.padEnd(10)} ${s.note.split('\n')[0].slice(0, 140)}`)
 
 interface StepResult {
   backend: string
@@ -164,6 +167,7 @@ const results = {
   machine: { cpus: cpus().length, model: cpus()[0]?.model.trim(), node: process.version, loadavg1: +loadavg()[0].toFixed(2) },
   tf: toBackendRecord(init),
   backends: candidates,
+  skippedBackends: notInstalled,
   quick,
   trainStep: steps,
   inference: { resolution: config.resolution, batch, modelBytes: exported.onnx.length, imagesPerSecond: inference }

@@ -3,7 +3,8 @@
 // after another, the epoch-4 plateau stop rule).
 //
 //   npx tsx bench/interpreter.ts [--quick] [--only anchor|quality] [--naive-minutes 20]
-//                                [--tw '{"batchSize":4096,...}']
+//                                [--tw '{"batchSize":4096,...}'] [--synthetic-quality]
+//                                [--part twinlight|naive]   (quality: one side, the other kept)
 //
 // 1. Anchor scale: 8 samples at 256², the 14 BiFaceGAN feature maps (D = 4992), 4 classes, 10
 //    members. Wall time, peak RSS (each run in a fresh child process, process.resourceUsage()
@@ -11,9 +12,10 @@
 //    the cap cuts it short its total time is projected from its measured step time and the
 //    fewest steps the reference stop rule allows, and labelled as a projection.
 // 2. Quality: 16 samples with exact ground-truth masks, 5-fold cross-validated mIoU of both,
-//    and their wall times. resources/demo-generator is used when it exists; otherwise the same
-//    synthetic generator at a reduced size (stated in the output), so that the naive reference's
-//    50 batch-64 trainings finish on this machine.
+//    and their wall times. resources/demo-generator (64², D = 512): seeds 0–15 drawn as the
+//    studio draws them, annotated with the renderer's exact masks of the same parameters (the
+//    generator's condition), all 12 face classes. Without it (or with --synthetic-quality) the
+//    synthetic generator at a reduced size.
 // Features and masks come from the fixed-seed synthetic generator
 // (src/main/engine/interpreter/synthetic.ts). Results go to bench/results/interpreter.json.
 import { spawn } from 'node:child_process'
@@ -46,9 +48,14 @@ const quick = flag('quick')
 const ANCHOR: Scale = quick
   ? { name: 'anchor (quick: 64², channels ÷ 4)', resolution: 64, channelDivisor: 4, samples: 8, classes: 4, ensemble: 10 }
   : { name: 'anchor: 8 × 256², BiFaceGAN layout (D = 4992), 4 classes, 10 members', resolution: 256, channelDivisor: 1, samples: 8, classes: 4, ensemble: 10 }
-const QUALITY: Scale = quick
-  ? { name: 'quality (quick: 16 × 32², channels ÷ 8, 3 members)', resolution: 32, channelDivisor: 8, samples: 16, classes: 4, ensemble: 3 }
-  : { name: 'quality: 16 × 32², BiFaceGAN layout 4²–32² with channels ÷ 4 (D = 1024), 4 classes, 10 members', resolution: 32, channelDivisor: 4, samples: 16, classes: 4, ensemble: 10 }
+const DEMO = existsSync(join(HERE, '..', 'resources', 'demo-generator', 'generator.onnx')) && !flag('synthetic-quality')
+const QUALITY: Scale = DEMO
+  ? quick
+    ? { name: 'quality (quick): demo generator, 16 × 64² (D = 512), 12 face classes from the renderer, 3 members', resolution: 64, channelDivisor: 1, samples: 16, classes: 12, ensemble: 3 }
+    : { name: 'quality: demo generator, 16 × 64² (D = 512), 12 face classes from the renderer, 10 members', resolution: 64, channelDivisor: 1, samples: 16, classes: 12, ensemble: 10 }
+  : quick
+    ? { name: 'quality (quick: 16 × 32², channels ÷ 8, 3 members)', resolution: 32, channelDivisor: 8, samples: 16, classes: 4, ensemble: 3 }
+    : { name: 'quality: 16 × 32², BiFaceGAN layout 4²–32² with channels ÷ 4 (D = 1024), 4 classes, 10 members', resolution: 32, channelDivisor: 4, samples: 16, classes: 4, ensemble: 10 }
 
 /** Twinlight's configuration in the bench: the product defaults unless --tw overrides. */
 function twinlightConfig(scale: Scale): InterpreterConfig {
@@ -66,6 +73,44 @@ interface ChildSpec {
   scale: Scale
   config: InterpreterConfig
   capSeconds?: number
+  /** Quality on resources/demo-generator (features from the ONNX graph, the renderer's exact masks). */
+  demo?: boolean
+}
+
+/**
+ * The quality set on the demo generator: seeds 0…n−1 drawn as the studio draws them
+ * (recipeForSeed: the condition is the renderer's parameter vector sampleParams(seed)), every
+ * feature map the manifest lists, and the renderer's exact mask of the same parameters as the
+ * annotation (face classes, every pixel labelled). Maps are rounded to float16 like the
+ * project's feature cache.
+ */
+async function demoGeneratorBank(n: number) {
+  const { FeatureBank, roundMapsToHalf } = await import('../src/main/engine/interpreter/features')
+  const { GeneratorRuntime } = await import('../src/main/engine/generator/runtime')
+  const { recipeForSeed } = await import('../src/main/engine/generator/recipe')
+  const { renderSample } = await import('../src/main/engine/render')
+  const { GeneratorManifestSchema } = await import('../src/shared/generator')
+  const dir = join(HERE, '..', 'resources', 'demo-generator')
+  const manifest = GeneratorManifestSchema.parse(JSON.parse(readFileSync(join(dir, 'generator.json'), 'utf8')))
+  const runtime = await GeneratorRuntime.open({ onnx: readFileSync(join(dir, 'generator.onnx')), manifest }, { setting: 'cpu' })
+  const size = manifest.modalities[0].resolution
+  const layout = {
+    height: size,
+    width: size,
+    maps: manifest.features.map((f) => ({ name: f.name, channels: f.channels, height: f.resolution, width: f.resolution }))
+  }
+  const bank = new FeatureBank(layout)
+  try {
+    for (let seed = 0; seed < n; seed++) {
+      const [sample] = await runtime.run([{ seed, recipe: recipeForSeed(manifest) }], { images: false, features: true })
+      const maps = roundMapsToHalf(layout.maps.map((m) => sample.features[m.name].data))
+      const truth = renderSample(seed, size, ['mask'], 'face').mask!
+      bank.add(`seed-${seed}`, maps, truth)
+    }
+  } finally {
+    await runtime.release()
+  }
+  return bank
 }
 
 async function child(spec: ChildSpec): Promise<Record<string, unknown>> {
@@ -84,18 +129,24 @@ async function child(spec: ChildSpec): Promise<Record<string, unknown>> {
   const init = await initTf({ force: 'wasm' })
   const tf = init.tf
   const s = spec.scale
-  const layout = bifaceganLayout({ resolution: s.resolution, channelDivisor: s.channelDivisor })
-  const source = new SyntheticSource(layout, { numClasses: s.classes, seed: 11 })
   const t0 = performance.now()
-  const bank = new FeatureBank(layout)
-  // The synthetic generator's float32 maps are garbage once banked; collect them so that peak RSS
-  // measures the training, not how lazily V8 frees the generator's output (--expose-gc below).
-  const gc = (globalThis as { gc?: () => void }).gc
-  for (const id of SyntheticSource.ids(s.samples)) {
-    const maps = roundMapsToHalf(await source.load(id))
-    bank.add(id, maps, source.mask(maps))
-    gc?.()
+  let bank: InstanceType<typeof FeatureBank>
+  if (spec.demo) {
+    bank = await demoGeneratorBank(s.samples)
+  } else {
+    const layout = bifaceganLayout({ resolution: s.resolution, channelDivisor: s.channelDivisor })
+    const source = new SyntheticSource(layout, { numClasses: s.classes, seed: 11 })
+    bank = new FeatureBank(layout)
+    // The synthetic generator's float32 maps are garbage once banked; collect them so that peak RSS
+    // measures the training, not how lazily V8 frees the generator's output (--expose-gc below).
+    const gc = (globalThis as { gc?: () => void }).gc
+    for (const id of SyntheticSource.ids(s.samples)) {
+      const maps = roundMapsToHalf(await source.load(id))
+      bank.add(id, maps, source.mask(maps))
+      gc?.()
+    }
   }
+  const layout = bank.layout
   const dataSeconds = (performance.now() - t0) / 1000
   const out: Record<string, unknown> = { task: spec.task, dataSeconds, bankMiB: bank.bytes / 2 ** 20, tf: toBackendRecord(init) }
 
@@ -158,6 +209,7 @@ async function child(spec: ChildSpec): Promise<Record<string, unknown>> {
     const plan = makeFolds(ids, 5, 0)
     const cm = new ConfusionMatrix(s.classes)
     const t1 = performance.now()
+    const cpu0 = process.cpuUsage()
     const folds: unknown[] = []
     for (const held of plan.folds) {
       const train = bank.subset(trainingIds(ids, held))
@@ -182,7 +234,9 @@ async function child(spec: ChildSpec): Promise<Record<string, unknown>> {
       folds.push({ heldOut: held, miou: part.scores().miou, seconds: (performance.now() - tf0) / 1000, steps })
     }
     const sc = cm.scores()
-    Object.assign(out, { seconds: (performance.now() - t1) / 1000, miou: sc.miou, pixelAccuracy: sc.pixelAccuracy, iou: sc.iou, folds })
+    // CPU time too: on a shared, loaded machine the wall time depends on the neighbours.
+    const cpu = process.cpuUsage(cpu0)
+    Object.assign(out, { seconds: (performance.now() - t1) / 1000, cpuSeconds: (cpu.user + cpu.system) / 1e6, miou: sc.miou, pixelAccuracy: sc.pixelAccuracy, iou: sc.iou, folds })
   }
   out.maxRssMiB = process.resourceUsage().maxRSS / 1024
   return out
@@ -218,7 +272,7 @@ const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(2)} %`
 async function parent(): Promise<void> {
   const only = option('only')
   const naiveMinutes = Number(option('naive-minutes') ?? (quick ? 3 : 20))
-  const demo = existsSync(join(HERE, '..', 'resources', 'demo-generator', 'generator.onnx'))
+  const demo = DEMO
   const resultsPath = join(HERE, 'results', quick ? 'interpreter-quick.json' : 'interpreter.json')
   // --only runs update their part of an existing results file.
   const previous: Record<string, unknown> = only && existsSync(resultsPath) ? JSON.parse(readFileSync(resultsPath, 'utf8')) : {}
@@ -227,7 +281,7 @@ async function parent(): Promise<void> {
     date: new Date().toISOString(),
     machine: { cpus: cpus().length, model: cpus()[0]?.model, totalMemGiB: totalmem() / 2 ** 30, loadavg1AtStart: loadavg()[0], node: process.version },
     quick,
-    note: 'Synthetic generator (src/main/engine/interpreter/synthetic.ts)' + (demo ? '' : '; resources/demo-generator does not exist yet, so the quality part uses the synthetic generator too')
+    note: 'Anchor: synthetic generator (src/main/engine/interpreter/synthetic.ts). ' + (demo ? 'Quality: resources/demo-generator with the renderer\'s exact masks.' : 'Quality: synthetic generator too (resources/demo-generator is missing or --synthetic-quality).')
   }
   const save = () => {
     results.loadavg1AtEnd = loadavg()[0]
@@ -266,17 +320,39 @@ async function parent(): Promise<void> {
   }
 
   if (!only || only === 'quality') {
-    console.log(`\n== ${QUALITY.name}${demo ? '' : ' (synthetic generator: resources/demo-generator does not exist)'}`)
-    const tw = await runChild({ task: 'quality-twinlight', scale: QUALITY, config: twinlightConfig(QUALITY) })
-    console.log(`Twinlight: 5-fold mIoU ${pct(tw.miou)}, pixel accuracy ${pct(tw.pixelAccuracy)}, ${fmt(tw.seconds)} s`)
-    results.quality = { scale: QUALITY, twinlight: { config: twinlightConfig(QUALITY), ...tw } }
-    save()
-    const nv = await runChild({ task: 'quality-naive', scale: QUALITY, config: referenceConfig(QUALITY) })
-    console.log(`naive reference: 5-fold mIoU ${pct(nv.miou)}, pixel accuracy ${pct(nv.pixelAccuracy)}, ${fmt(nv.seconds)} s`)
-    ;(results.quality as Record<string, unknown>).naive = { config: referenceConfig(QUALITY), ...nv }
-    ;(results.quality as Record<string, unknown>).deltaMiouPoints = ((tw.miou as number) - (nv.miou as number)) * 100
-    ;(results.quality as Record<string, unknown>).timeRatio = (nv.seconds as number) / (tw.seconds as number)
-    console.log(`→ mIoU ${fmt(((tw.miou as number) - (nv.miou as number)) * 100, 2)} points vs the reference, ${fmt((nv.seconds as number) / (tw.seconds as number))}× faster`)
+    // --part twinlight|naive runs one side (the other is kept from the results file), so the two
+    // can run one after another in separate sessions on a busy machine.
+    const part = option('part')
+    console.log(`\n== ${QUALITY.name}`)
+    const sameScale = (q: unknown) => !!q && JSON.stringify((q as { scale?: unknown }).scale) === JSON.stringify(QUALITY)
+    const quality: Record<string, unknown> = part && sameScale(previous.quality) ? { ...(previous.quality as Record<string, unknown>) } : { scale: QUALITY }
+    results.quality = quality
+    if (part !== 'naive') {
+      const tw = await runChild({ task: 'quality-twinlight', scale: QUALITY, config: twinlightConfig(QUALITY), demo })
+      console.log(`Twinlight: 5-fold mIoU ${pct(tw.miou)}, pixel accuracy ${pct(tw.pixelAccuracy)}, ${fmt(tw.seconds)} s (${fmt(tw.cpuSeconds)} CPU-s)`)
+      quality.twinlight = { config: twinlightConfig(QUALITY), ...tw }
+      save()
+    }
+    if (part !== 'twinlight') {
+      const nv = await runChild({ task: 'quality-naive', scale: QUALITY, config: referenceConfig(QUALITY), demo })
+      console.log(`naive reference: 5-fold mIoU ${pct(nv.miou)}, pixel accuracy ${pct(nv.pixelAccuracy)}, ${fmt(nv.seconds)} s (${fmt(nv.cpuSeconds)} CPU-s)`)
+      quality.naive = { config: referenceConfig(QUALITY), ...nv }
+    }
+    // The other side may have finished meanwhile in another process: take it from the file.
+    const onDisk = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as Record<string, unknown>) : {}
+    if (part && sameScale(onDisk.quality)) {
+      const other = part === 'naive' ? 'twinlight' : 'naive'
+      const theirs = (onDisk.quality as Record<string, unknown>)[other]
+      if (theirs) quality[other] = theirs
+    }
+    const tw = quality.twinlight as Record<string, number> | undefined
+    const nv = quality.naive as Record<string, number> | undefined
+    if (tw && nv) {
+      quality.deltaMiouPoints = (tw.miou - nv.miou) * 100
+      quality.timeRatio = nv.seconds / tw.seconds
+      quality.cpuTimeRatio = nv.cpuSeconds / tw.cpuSeconds
+      console.log(`→ mIoU ${fmt((tw.miou - nv.miou) * 100, 2)} points vs the reference, ${fmt(nv.seconds / tw.seconds)}× faster (${fmt(nv.cpuSeconds / tw.cpuSeconds)}× less CPU time)`)
+    }
   }
   console.log(`\nwrote ${save()}`)
 }

@@ -8,7 +8,11 @@
 //   (colorizeRect + putImageData) and Konva layer.draw() of the layers that changed;
 // - the interval between painted frames (raster work Chrome defers shows up here);
 // - undo history memory after 200 strokes.
-// At 1:1 zoom (the way people paint) and, for 8192², also zoomed to fit.
+// At 1:1 zoom (the way people paint) and, for 8192², also zoomed to fit, drawn from the
+// display pyramid (canvas/pyramid.ts, the default) and, for comparison, from the
+// full-resolution tiles ('fit-full'), plus the time of one mask-layer redraw at fit both ways.
+//
+// BENCH_SIZES=8192 runs one size; BENCH_STROKES=50 fewer strokes.
 //
 // Run after a build: npx tsx bench/paint.ts   → bench/results/paint.json
 // Big samples are written straight into a scratch project (sample.json + a flat PNG),
@@ -23,7 +27,7 @@ import { makeHome, startServer, type RunningServer } from '../tests/e2e/studioSe
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../playwright.config'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
-const SIZES = [1024, 4096, 8192]
+const SIZES = (process.env.BENCH_SIZES ?? '1024,4096,8192').split(',').map(Number)
 const STROKES = Number(process.env.BENCH_STROKES ?? 200)
 const MOVES = 40
 const BRUSH = 64
@@ -33,6 +37,8 @@ interface HookHost {
     setAutosave(on: boolean): void
     perfStart(): void
     perfTake(): { moves: number[]; frames: number[] } | null
+    setPyramid(on: boolean): void
+    timeMaskRedraws(times: number): number[]
     history(): { steps: number; bytes: number } | null
     view(): { zoom: number; x: number; y: number } | null
   }
@@ -119,6 +125,7 @@ async function run(): Promise<void> {
   const server = await startServer(dirs)
   const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
   const results: Record<string, unknown>[] = []
+  const fitRedraws: Record<string, unknown>[] = []
   try {
     const info = await api<{ dir: string }>(server, 'project.create', { name: 'Paint bench', template: 'rgb-nir-face' })
     for (const size of SIZES) await writeSample(info.dir, `b${size}`, size)
@@ -140,11 +147,39 @@ async function run(): Promise<void> {
       await page.getByTestId('brush-size').fill(String(BRUSH))
       await page.getByTestId('brush-size').press('Enter')
       await page.getByTestId('brush-size').blur()
+      const setPyramid = (on: boolean) => page.evaluate((v) => (globalThis as unknown as HookHost).__twinlightAnnotate.setPyramid(v), on)
       const views: [string, () => Promise<void>][] = [['1:1', () => page.keyboard.press('Shift+1')]]
-      if (size === 8192) views.push(['fit', () => page.keyboard.press('Shift+0')])
+      if (size === 8192) {
+        views.push(['fit', () => page.keyboard.press('Shift+0')])
+        views.push([
+          'fit-full',
+          async () => {
+            await page.keyboard.press('Shift+0')
+            await setPyramid(false)
+          }
+        ])
+      }
       for (const [zoomName, setZoom] of views) {
         await setZoom()
         await page.waitForTimeout(300)
+        if (zoomName.startsWith('fit')) {
+          // One mask-layer redraw at fit, nothing else changing: pyramid level vs full-resolution tiles.
+          const row: Record<string, unknown> = { size }
+          for (const on of [false, true]) {
+            await setPyramid(on)
+            await page.waitForTimeout(300)
+            await page.evaluate(() => (globalThis as unknown as HookHost).__twinlightAnnotate.timeMaskRedraws(5))
+            const times = await page.evaluate(() => (globalThis as unknown as HookHost).__twinlightAnnotate.timeMaskRedraws(40))
+            row[on ? 'pyramidMs' : 'fullResolutionMs'] = stats(times)
+          }
+          await setPyramid(zoomName === 'fit')
+          await page.waitForTimeout(300)
+          if (zoomName === 'fit') {
+            fitRedraws.push(row)
+            const f = row as { fullResolutionMs: { p50: number; p95: number }; pyramidMs: { p50: number; p95: number } }
+            console.log(`${String(size).padStart(5)}² fit mask-layer redraw: full-resolution tiles p50 ${f.fullResolutionMs.p50} ms p95 ${f.fullResolutionMs.p95} ms → pyramid p50 ${f.pyramidMs.p50} ms p95 ${f.pyramidMs.p95} ms`)
+          }
+        }
         const strokes = zoomName === '1:1' ? STROKES : Math.min(STROKES, 60)
         await paint(page, 3, 7) // warm-up (JIT, tile canvases)
         await page.waitForTimeout(200)
@@ -180,7 +215,7 @@ async function run(): Promise<void> {
         }
         results.push(row)
         console.log(
-          `${String(size).padStart(5)}² ${zoomName.padEnd(3)} move p50 ${row.pointerMoveMs.p50} ms p95 ${row.pointerMoveMs.p95} ms max ${row.pointerMoveMs.max} ms | ` +
+          `${String(size).padStart(5)}² ${zoomName.padEnd(8)} move p50 ${row.pointerMoveMs.p50} ms p95 ${row.pointerMoveMs.p95} ms max ${row.pointerMoveMs.max} ms | ` +
             `redraw p50 ${row.redrawMs.p50} ms p95 ${row.redrawMs.p95} ms | frame interval p50 ${row.frameIntervalMs.p50} ms p95 ${row.frameIntervalMs.p95} ms | ` +
             `undo ${row.historySteps} steps ${row.historyMiB} MiB`
         )
@@ -201,8 +236,9 @@ async function run(): Promise<void> {
         brush: `${BRUSH} px round`,
         movesPerStroke: MOVES,
         browser: CHROMIUM_PATH,
-        note: 'pointerMoveMs: the editor pointermove handler (engine sweep + cursor + frame scheduling); redrawMs: the rAF callback (dirty rect colourised into mask tiles + Konva layer.draw); frameIntervalMs: time between animation frames while painting; autosave off during the run',
-        results
+        note: 'pointerMoveMs: the editor pointermove handler (engine sweep + cursor + frame scheduling); redrawMs: the rAF callback (dirty rect colourised into mask tiles + pyramid update + Konva layer.draw); frameIntervalMs: time between animation frames while painting; autosave off during the run. zoom "fit" draws from the display pyramid, "fit-full" from the full-resolution tiles (before the pyramid). fitMaskRedraw: one mask-layer draw at fit with nothing changing, both ways.',
+        results,
+        fitMaskRedraw: fitRedraws
       },
       null,
       2

@@ -7,7 +7,8 @@
 import { z } from 'zod'
 import { ClassSchema, ProjectSettingsSchema, TEMPLATE_IDS, type GeneratorRef, type ProjectFile, type ProjectTemplate } from './project'
 import type { JobInfo, JobLogLine, JobMetricPoint } from './jobs'
-import type { InterpreterPrediction, InterpreterRunInfo } from './interpreter'
+import type { InterpreterPrediction, InterpreterPredictionsInfo, InterpreterRunInfo } from './interpreter'
+import type { DatasetContents, DatasetInfo } from './dataset'
 
 /** Phantom marker for a method's result type; carries no runtime value. */
 function returns<T>(): T {
@@ -19,6 +20,8 @@ export const BytesSchema = z.custom<Uint8Array>((value) => value instanceof Uint
 
 // Identifiers that become file names. The project store confines paths again on top of this.
 export const SampleIdSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'sample ids are letters, digits, ".", "-" or "_"')
+/** Folder names under datasets/ (what make-dataset accepts). */
+export const DatasetNameSchema = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,199}$/, 'dataset names are letters, digits, ".", "-" or "_"')
 
 /** Mask interchange formats: index PNG (palette), uint8 H×W .npy, colour PNG (class colours). */
 export const MASK_FILE_FORMATS = ['png', 'npy', 'colour'] as const
@@ -131,6 +134,64 @@ export const API = {
     input: z.object({ sampleId: SampleIdSchema, format: z.enum(MASK_FILE_FORMATS) }),
     output: returns<{ bytes: Uint8Array; fileName: string; mime: string }>()
   },
+  /**
+   * Export the masks of a selection into a folder on the machine the backend runs on
+   * (default: a new <project>/exports/masks-<format>-<time>/; or an empty folder given as
+   * an absolute path), one file per annotated sample plus classes.json and id2label.json.
+   */
+  'annotations.exportSelection': {
+    input: z.object({
+      sampleIds: z.array(SampleIdSchema).min(1, 'select at least one sample').max(100_000),
+      format: z.enum(MASK_FILE_FORMATS),
+      dir: z.string().min(1).max(4096).optional()
+    }),
+    output: returns<MaskExportReport>()
+  },
+  /**
+   * Import mask files matched to samples by file stem (`<sampleId>.png`, `.npy`,
+   * `<sampleId>_colour.png`), from uploaded bytes or a folder on the backend machine, with
+   * a per-file report. Samples that already have a mask are skipped unless `existing` is
+   * 'replace'; `dryRun` reports without writing.
+   */
+  'annotations.importFiles': {
+    input: z.object({
+      source: z.discriminatedUnion('kind', [
+        z.object({
+          kind: z.literal('upload'),
+          files: z
+            .array(z.object({ name: z.string().min(1).max(255), bytes: BytesSchema }))
+            .min(1, 'choose at least one file')
+            .max(10_000)
+        }),
+        z.object({ kind: z.literal('folder'), dir: z.string().min(1, 'give the folder').max(4096) })
+      ]),
+      /** 'auto': .npy, palette/grey PNG = index PNG, RGB(A) PNG and other pictures = colour PNG. */
+      format: z.enum(['auto', ...MASK_FILE_FORMATS]).default('auto'),
+      /** Match only these samples (the selection); default: the whole project. */
+      sampleIds: z.array(SampleIdSchema).max(100_000).optional(),
+      tolerance: z.number().min(0).max(442).optional(),
+      table: z
+        .array(z.object({ color: z.string().regex(/^#[0-9a-fA-F]{6}$/, 'colours are #rrggbb'), classId: z.number().int().min(0).max(255) }))
+        .min(1)
+        .optional(),
+      existing: z.enum(['skip', 'replace']).default('skip'),
+      dryRun: z.boolean().default(false)
+    }),
+    output: returns<MaskImportReport>()
+  },
+  /**
+   * Remove a class from the palette; the ids above it shift down by one and every saved
+   * mask is rewritten to match, atomically with twinlight.json (annotationClasses.ts).
+   * While masks hold the class it is refused, saying how many, unless `pixels` says where
+   * its pixels go (unlabeled 255 or background 0).
+   */
+  'annotations.removeClass': {
+    input: z.object({
+      classId: z.number().int().min(0).max(254),
+      pixels: z.enum(['refuse', 'unlabeled', 'background']).default('refuse')
+    }),
+    output: returns<{ project: ProjectInfo; rewritten: number; relabelled: { samples: number; pixels: number } }>()
+  },
 
   /** The project's generator, the built-in and attached choices, and the execution providers. */
   'models.generators': { input: z.object({}), output: returns<GeneratorsInfo>() },
@@ -197,7 +258,27 @@ export const API = {
   'interpreter.runs': { input: z.object({}), output: returns<InterpreterRunInfo[]>() },
   'interpreter.run': { input: z.object({ id: z.string().min(1) }), output: returns<InterpreterRunInfo>() },
   /** Voted mask and per-pixel uncertainty of one sample (default: the newest run with a model). Computed in a worker. */
-  'interpreter.predict': { input: z.object({ sampleId: SampleIdSchema, runId: z.string().min(1).optional() }), output: returns<InterpreterPrediction>() }
+  'interpreter.predict': { input: z.object({ sampleId: SampleIdSchema, runId: z.string().min(1).optional() }), output: returns<InterpreterPrediction>() },
+  /**
+   * The stored predictions (runs/<id>/predictions/ of the newest run that made any), null when
+   * none; `stale` says why they no longer fit the project. Samples carry theirs in samples.list.
+   */
+  'interpreter.predictions': { input: z.object({}), output: returns<InterpreterPredictionsInfo | null>() },
+  /** Predict every unannotated sample with a run (default: the newest with a model) as a `predict-interpreter` job. */
+  'interpreter.predictAll': { input: z.object({ runId: z.string().min(1).optional() }), output: returns<JobInfo>() },
+
+  /**
+   * Datasets written by `make-dataset` (datasets/<name>/): how each was made and its counts.
+   * Making one is `jobs.start({ kind: 'make-dataset', params })` (engine/dataset/params.ts).
+   */
+  'datasets.list': { input: z.object({}), output: returns<DatasetInfo[]>() },
+  /** A dataset's plan, classes and every metadata.jsonl record (without latents); unreadable lines are listed in `problems`. */
+  'datasets.read': { input: z.object({ name: DatasetNameSchema }), output: returns<DatasetContents>() },
+  /** One sample's whole metadata.jsonl line (latent included) and its line number. */
+  'datasets.record': {
+    input: z.object({ name: DatasetNameSchema, stem: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'not a dataset stem') }),
+    output: returns<{ line: number; record: Record<string, unknown> }>()
+  }
 } as const
 
 export type ApiTable = typeof API
@@ -229,6 +310,37 @@ export interface RecentProject {
   available: boolean
 }
 
+/** What annotations.exportSelection wrote. */
+export interface MaskExportReport {
+  /** Absolute folder on the backend machine. */
+  dir: string
+  format: MaskFileFormat
+  /** File names written (besides classes.json and id2label.json). */
+  files: string[]
+  /** Selected samples with no saved mask (nothing written for them). */
+  missing: string[]
+}
+
+export interface MaskImportFileResult {
+  file: string
+  /** The sample the file's stem matched, or null. */
+  sampleId: string | null
+  status: 'imported' | 'refused' | 'unmatched' | 'skipped'
+  /** What was found: the size and format imported, or why it was refused / skipped / unmatched. */
+  message: string
+  format?: MaskFileFormat
+}
+
+export interface MaskImportReport {
+  /** Nothing was written: 'imported' means "would be imported". */
+  dryRun: boolean
+  files: MaskImportFileResult[]
+  imported: number
+  refused: number
+  unmatched: number
+  skipped: number
+}
+
 export type AnnotationStatus = 'unlabeled' | 'in-progress' | 'done'
 /** What the Gallery shows per sample: its annotation status, or 'predicted' (a mask from the style interpreter, not painted). */
 export type SampleStatus = AnnotationStatus | 'predicted'
@@ -243,6 +355,13 @@ export interface SampleInfo {
   createdAt: string
   /** Project-relative image paths, per modality. */
   images: Record<string, string>
+  /**
+   * The current interpreter prediction (newest run with predictions, same generator and
+   * classes): run, project-relative mask PNG (palette, background transparent), per-pixel
+   * uncertainty PNG (grey, 255 = ln K) and the image's uncertainty score (mean of the top 10 %
+   * per-pixel JS divergences, nats).
+   */
+  prediction?: { runId: string; mask: string; uncertaintyMap: string; uncertainty: number }
 }
 
 // ---------------------------------------------------------------------------------------

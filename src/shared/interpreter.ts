@@ -151,6 +151,8 @@ export interface InterpreterRunInfo {
   modelReady: boolean
   /** Project-relative path of the exported ONNX interpreter, when there is one. */
   onnx: string | null
+  /** Unannotated samples this run predicted (runs/<id>/predictions/), 0 when none. */
+  predictions: number
   train: InterpreterTrainSummary | null
   eval: InterpreterEvalSummary | null
 }
@@ -168,4 +170,50 @@ export interface InterpreterPrediction {
   uncertaintyMax: number
   /** Mean of the top 10 % pixel uncertainties (nats). */
   score: number
+}
+
+// ------------------------------------------------------------------------- model in the loop
+
+/** The project's stored predictions (interpreter.predictions): the newest run that made any. */
+export interface InterpreterPredictionsInfo {
+  runId: string
+  /** Samples predicted by that run. */
+  count: number
+  updatedAt: string
+  /** Why they no longer fit the project (generator or classes changed), or null when current. */
+  stale: string | null
+}
+
+/** What "suggest next" needs of a sample (a subset of SampleInfo). */
+export interface SuggestionCandidate {
+  id: string
+  status: 'unlabeled' | 'in-progress' | 'done' | 'predicted'
+  prediction?: { uncertainty: number }
+}
+
+/**
+ * "Suggest next": unannotated samples with a prediction, the most uncertain first (the masks
+ * that teach the interpreter most), ties by id. Annotated or in-progress samples, and samples
+ * without a current prediction, are not suggested.
+ */
+export function suggestionOrder<T extends SuggestionCandidate>(samples: readonly T[]): T[] {
+  return samples
+    .filter((s) => (s.status === 'predicted' || s.status === 'unlabeled') && s.prediction !== undefined)
+    .sort((a, b) => b.prediction!.uncertainty - a.prediction!.uncertainty || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+}
+
+/** The suggested sample to annotate after `currentId` (never `currentId` itself), or null. */
+export function nextSuggested<T extends SuggestionCandidate>(samples: readonly T[], currentId: string | null): T | null {
+  return suggestionOrder(samples).find((s) => s.id !== currentId) ?? null
+}
+
+/** Parameters of a `predict-interpreter` job (interpreter.predictAll fills in the newest run). */
+export const PredictInterpreterParamsSchema = z.object({ runId: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/, 'not a run id') })
+export type PredictInterpreterParams = z.infer<typeof PredictInterpreterParamsSchema>
+
+/** The Gallery's "most uncertain first" order: the suggestions, then every other sample in its order. */
+export function withSuggestionsFirst<T extends SuggestionCandidate>(samples: readonly T[]): T[] {
+  const first = suggestionOrder(samples)
+  const taken = new Set(first.map((s) => s.id))
+  return [...first, ...samples.filter((s) => !taken.has(s.id))]
 }

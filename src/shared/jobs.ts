@@ -72,3 +72,11 @@ export const WorkerToManagerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('cancelled') })
 ])
 export type WorkerToManager = z.infer<typeof WorkerToManagerSchema>
+
+/** "42s left", "3m 5s left", "2h 10m left"; '' while there is no estimate. */
+export function formatEta(seconds: number | null): string {
+  if (seconds === null) return ''
+  if (seconds < 60) return `${seconds}s left`
+  const m = Math.floor(seconds / 60)
+  return m < 60 ? `${m}m ${seconds % 60}s left` : `${Math.floor(m / 60)}h ${m % 60}m left`
+}

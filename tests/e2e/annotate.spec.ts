@@ -5,9 +5,8 @@
 import { test, expect, type Page } from '@playwright/test'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import WebSocket from 'ws'
-import { makeHome, startServer, type RunningServer } from './studioServer'
-import { fromWire, toWire } from '../../src/shared/api'
+import { type RunningServer } from './studioServer'
+import { projectWithSamples, SIZE } from './projectSetup'
 import { decodePng } from '../../src/main/engine/io/png'
 import { encodeNpy } from '../../src/main/engine/io/masks'
 import { PaintEngine, type StrokeTool } from '../../src/renderer/src/canvas'
@@ -21,39 +20,7 @@ interface HookHost {
   }
 }
 
-const SIZE = 64
 const SAMPLE = 's00000000'
-
-async function api<T = unknown>(server: RunningServer, method: string, args: unknown): Promise<T> {
-  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api?token=${server.token}`)
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve)
-    ws.once('error', reject)
-  })
-  const response = await new Promise<{ ok: boolean; result?: unknown; error?: { message: string } }>((resolve) => {
-    ws.on('message', (data) => {
-      const message = JSON.parse(data.toString())
-      if (message.id === 1) resolve(message)
-    })
-    ws.send(JSON.stringify({ id: 1, method, args: toWire(args) }))
-  })
-  ws.close()
-  if (!response.ok) throw new Error(`${method}: ${response.error?.message}`)
-  return fromWire(response.result) as T
-}
-
-/** A 64×64 RGB + NIR face project with three rendered samples. */
-async function projectWithSamples(name: string): Promise<{ server: RunningServer; dirs: { home: string; projects: string }; projectDir: string }> {
-  const dirs = await makeHome()
-  const server = await startServer(dirs)
-  const info = await api<{ dir: string }>(server, 'project.create', { name, template: 'rgb-nir-face' })
-  await api(server, 'project.update', { settings: { sampleSize: SIZE } })
-  await api(server, 'samples.generate', { count: 3, seedStart: 0 })
-  await expect
-    .poll(async () => (await api<{ state: string }[]>(server, 'jobs.list', {})).every((j) => j.state === 'succeeded'), { timeout: 60_000 })
-    .toBe(true)
-  return { server, dirs, projectDir: info.dir }
-}
 
 async function openAnnotate(page: Page, server: RunningServer, sampleId = SAMPLE): Promise<void> {
   await page.goto(server.launchUrl)
@@ -363,6 +330,18 @@ test('imports .npy and index PNG masks (refusing wrong sizes) and exports them a
   await expect.poll(async () => same(await maskOnDisk(projectDir), labels), { timeout: 10_000 }).toBe(true)
   await expect(page.getByTestId('count-9')).toHaveText(String(labels.filter((v) => v === 9).length))
 
+  // The import is one undo step: Ctrl+Z brings back the previous (empty) mask exactly, and
+  // Ctrl+Shift+Z applies the import again; autosave writes both to disk.
+  const root = page.getByTestId('annotate')
+  await expect(root).toHaveAttribute('data-undo-steps', '1')
+  await page.getByTestId('canvas-surface').first().focus()
+  await page.keyboard.press('Control+z')
+  await expect(root).toHaveAttribute('data-undo-steps', '0')
+  await expect.poll(async () => same(await maskOnDisk(projectDir), new Uint8Array(SIZE * SIZE).fill(255)), { timeout: 10_000 }).toBe(true)
+  await page.keyboard.press('Control+Shift+z')
+  await expect(root).toHaveAttribute('data-undo-steps', '1')
+  await expect.poll(async () => same(await maskOnDisk(projectDir), labels), { timeout: 10_000 }).toBe(true)
+
   // Export as an index PNG: the download is a palette PNG with the same ids.
   await page.getByTestId('open-transfer').click()
   const [download] = await Promise.all([page.waitForEvent('download'), dialog.getByTestId('export-png').click()])
@@ -388,5 +367,22 @@ test('imports .npy and index PNG masks (refusing wrong sizes) and exports them a
   await expect(page.getByTestId('class-3')).toContainText('eyebrows')
   const projectFile = JSON.parse(await readFile(join(projectDir, 'twinlight.json'), 'utf8'))
   expect(projectFile.classes[3]).toEqual({ id: 3, name: 'eyebrows', color: '#00ff00' })
+
+  // Removing class 2, which the mask uses: the panel says how many samples and pixels use it
+  // and asks where they go; with "Background", 2 → 0 and the ids above shift (9 → 8), on disk
+  // and in the open editor.
+  await page.getByTestId('edit-classes').click()
+  await expect(settings.getByTestId('class-remove-0')).toBeDisabled()
+  await settings.getByTestId('class-remove-2').click()
+  await expect(settings.getByTestId('class-remove-confirm')).toContainText(`is painted in 1 sample (${labels.filter((v) => v === 2).length} pixels)`)
+  await settings.getByTestId('class-remove-background').click()
+  await expect(settings.getByTestId('class-remove-confirm')).toBeHidden()
+  await expect(settings.getByTestId('class-name-2')).toHaveValue('eyebrows')
+  const shifted = labels.map((v) => (v === 2 ? 0 : v > 2 && v < 255 ? v - 1 : v))
+  await expect.poll(async () => same(await maskOnDisk(projectDir), shifted), { timeout: 10_000 }).toBe(true)
+  await settings.getByRole('button', { name: 'Cancel' }).click()
+  await expect(page.getByTestId('count-8')).toHaveText(String(labels.filter((v) => v === 9).length))
+  await expect(page.getByTestId('class-9')).toHaveCount(0)
+  expect(JSON.parse(await readFile(join(projectDir, 'twinlight.json'), 'utf8')).classes).toHaveLength(9)
   await server.stop()
 })

@@ -6,9 +6,8 @@
 import { test, expect, type Page } from '@playwright/test'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import WebSocket from 'ws'
-import { makeHome, startServer, type RunningServer } from './studioServer'
-import { fromWire, toWire } from '../../src/shared/api'
+import { makeHome, startServer } from './studioServer'
+import { allJobsDone, api } from './projectSetup'
 import { buildToyGenerator } from '../../src/main/engine/onnx/toyGenerator'
 import { decodePng } from '../../src/main/engine/io/png'
 
@@ -16,28 +15,6 @@ const SHOTS = process.env.TWINLIGHT_SCREENSHOTS // set to a folder to keep scree
 
 async function shot(page: Page, name: string): Promise<void> {
   if (SHOTS) await page.screenshot({ path: join(SHOTS, `${name}.png`) })
-}
-
-async function api<T = unknown>(server: RunningServer, method: string, args: unknown): Promise<T> {
-  const ws = new WebSocket(`${server.url.replace('http', 'ws')}/api?token=${server.token}`)
-  await new Promise((resolve, reject) => {
-    ws.once('open', resolve)
-    ws.once('error', reject)
-  })
-  const response = await new Promise<{ ok: boolean; result?: unknown; error?: { message: string } }>((resolve) => {
-    ws.on('message', (data) => {
-      const message = JSON.parse(data.toString())
-      if (message.id === 1) resolve(message)
-    })
-    ws.send(JSON.stringify({ id: 1, method, args: toWire(args) }))
-  })
-  ws.close()
-  if (!response.ok) throw new Error(`${method}: ${response.error?.message}`)
-  return fromWire(response.result) as T
-}
-
-async function allJobsDone(server: RunningServer): Promise<void> {
-  await expect.poll(async () => (await api<{ state: string }[]>(server, 'jobs.list', {})).every((j) => j.state === 'succeeded'), { timeout: 60_000 }).toBe(true)
 }
 
 interface Transform {

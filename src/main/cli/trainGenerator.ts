@@ -29,11 +29,24 @@ function positiveInteger(value: string): number {
   return n
 }
 
+/** A JSON object of top-level config fields that override a preset. */
+function parseOverrides(text: string, path: string): Record<string, unknown> {
+  let raw: unknown
+  try {
+    raw = JSON.parse(text)
+  } catch (error) {
+    throw new Error(`${path} is not valid JSON: ${(error as Error).message}`)
+  }
+  // The merged config is validated by presetConfig (zod), which names any bad field.
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new Error(`${path} must hold a JSON object of config fields`)
+  return raw as Record<string, unknown>
+}
+
 export function registerTrainGenerator(program: Command): void {
   program
     .command('train-generator')
     .description('train a dual-branch (RGB + NIR …) generator with TensorFlow.js and export it to ONNX + generator.json')
-    .option('--config <file>', 'training config (JSON; see src/main/engine/gan/config.ts)')
+    .option('--config <file>', 'training config (JSON; see src/shared/ganConfig.ts); with --preset, top-level fields that override the preset')
     .option('--preset <name>', 'start from a preset: demo, unconditional-64, conditional-128')
     .option('--resume <run>', 'continue the run in this folder from its newest checkpoint')
     .option('--out <dir>', 'run folder for a new run (default runs/<preset or config name>-<time>)')
@@ -48,7 +61,12 @@ export function registerTrainGenerator(program: Command): void {
 
 async function trainGeneratorCommand(options: TrainOptions): Promise<void> {
   const sources = [options.config, options.preset, options.resume].filter((v) => v !== undefined).length
-  if (sources !== 1) throw new InvalidArgumentError('give exactly one of --config FILE, --preset NAME or --resume RUN')
+  // --preset with --config: the preset with the file's top-level fields overriding it (what the
+  // Models view sends for a preset whose form was edited).
+  const presetWithOverrides = sources === 2 && options.preset !== undefined && options.config !== undefined
+  if (sources !== 1 && !presetWithOverrides) {
+    throw new InvalidArgumentError('give exactly one of --config FILE, --preset NAME (optionally with --config FILE of overrides) or --resume RUN')
+  }
   const gan = await import('../engine/gan')
   const { initTf, parseTfBackendKind, getTfBackendRecord } = await import('../engine/tf/backend')
 
@@ -58,17 +76,18 @@ async function trainGeneratorCommand(options: TrainOptions): Promise<void> {
   if (options.resume) {
     runDir = resolve(options.resume)
   } else {
-    if (options.preset) config = gan.presetConfig(options.preset)
-    else {
-      const path = resolve(options.config!)
-      let text: string
+    let text: string | null = null
+    const path = options.config !== undefined ? resolve(options.config) : null
+    if (path) {
       try {
         text = await readFile(path, 'utf8')
       } catch (error) {
         throw new Error(`cannot read the config ${path}: ${(error as Error).message}`)
       }
-      config = gan.parseGanConfigText(text, path)
     }
+    if (options.preset && path && text !== null) config = gan.presetConfig(options.preset, parseOverrides(text, path) as Partial<import('../engine/gan').GanConfigInput>)
+    else if (options.preset) config = gan.presetConfig(options.preset)
+    else config = gan.parseGanConfigText(text!, path!)
     if (options.steps) config = { ...config, steps: options.steps }
     runDir = resolve(options.out ?? join('runs', `${options.preset ?? 'generator'}-${stamp}`))
   }

@@ -56,9 +56,22 @@ export class AnnotationStore {
     }
   }
 
-  save(args: { sampleId: string; width: number; height: number; labels: Uint8Array; status?: 'in-progress' | 'done'; classes: ClassDef[]; expectedSize: { width: number; height: number } }): Promise<string> {
-    const run = async () => {
-      const { sampleId, width, height, labels, classes, expectedSize } = args
+  /**
+   * Save a mask. `classes` is read when the save runs, not when it is queued: a class
+   * removal queued before it may have renumbered the classes (see annotationClasses.ts).
+   */
+  save(args: {
+    sampleId: string
+    width: number
+    height: number
+    labels: Uint8Array
+    status?: 'in-progress' | 'done'
+    classes: () => ClassDef[]
+    expectedSize: { width: number; height: number }
+  }): Promise<string> {
+    return this.exclusive(async () => {
+      const { sampleId, width, height, labels, expectedSize } = args
+      const classes = args.classes()
       const path = resolveInProject(this.projectDir, join('annotations', `${sampleId}.png`))
       if (width !== expectedSize.width || height !== expectedSize.height) {
         throw new ApiError({ code: 'bad-input', field: 'width', message: `mask is ${width}×${height}, the sample is ${expectedSize.width}×${expectedSize.height}` })
@@ -73,8 +86,12 @@ export class AnnotationStore {
       if (statuses[sampleId] === 'unlabeled') statuses[sampleId] = 'in-progress'
       await writeJsonAtomic(join(this.projectDir, STATUS_FILE), statuses)
       return new Date().toISOString()
-    }
-    const next = this.chain.then(run, run)
+    })
+  }
+
+  /** Run `task` with no save in between: saves queued meanwhile wait for it (class removal rewrites every mask). */
+  exclusive<T>(task: () => Promise<T>): Promise<T> {
+    const next = this.chain.then(task, task)
     this.chain = next.catch(() => undefined)
     return next
   }

@@ -1,6 +1,7 @@
 // The studio backend: every service behind the one API table. Transports (Electron IPC,
 // the WebSocket server, tests) call `dispatch(method, args)` and subscribe to `events`;
 // nothing here knows which transport is in use.
+import { resolve } from 'node:path'
 import { z } from 'zod'
 import {
   API,
@@ -12,18 +13,23 @@ import {
   type SystemInfo
 } from '../../shared/api'
 import { Emitter } from '../../shared/emitter'
+import type { JobInfo } from '../../shared/jobs'
 import { PROJECT_TEMPLATES } from '../../shared/project'
 import { ProjectStore } from './projectStore'
 import { SampleStore } from './sampleStore'
 import { AnnotationStore, exportMask, importMask } from './annotationStore'
+import { checkClassesKept, finishClassRemoval, removeClass } from './annotationClasses'
+import { exportSelection, importFiles, readMaskFolder, type SelectionContext } from './annotationSelection'
 import { JobManager, type JobKind } from './jobs/jobManager'
 import { ChildProcessWorkerHost, type WorkerHost } from './jobs/workerHost'
 import { builtinJobKinds } from './jobs/kinds'
 import { projectsHome, resolveInProject } from './paths'
 import { attachGenerator, describeGenerators, sampleDetail, sampleJob, setExecutionProvider, useGenerator } from './generatorService'
-import { listRuns, predictWithWorker, readRun } from './interpreter/runs'
+import { latestModelRun, listRuns, predictWithWorker, readRun } from './interpreter/runs'
+import { applyPredictions, currentPredictions, readStoredPrediction } from './interpreter/predictions'
 import { compareSources, computeCompareReport, loadProjectLabels, readCompareReport, runsInline } from './compareService'
 import { COMPARE_JOB_KIND } from './compareJob'
+import { listDatasets, readDataset, readDatasetRecord } from './datasetService'
 
 export interface BackendOptions {
   mode: SystemInfo['mode']
@@ -103,6 +109,19 @@ export class StudioBackend {
     this.emit({ type: 'samples.changed' })
   }
 
+  /** Jobs whose stored predictions the views have been told about. */
+  private readonly predictionsAnnounced = new Set<string>()
+
+  /** Interpreter jobs: the Gallery shows predictions while they are written and once all are stored (scores.json artifact). */
+  private predictionsChanged(job: JobInfo): void {
+    if (job.artifacts.some((a) => a.endsWith('/predictions/scores.json')) && !this.predictionsAnnounced.has(job.id)) {
+      this.predictionsAnnounced.add(job.id)
+      this.samplesChanged(true)
+    } else if (job.state === 'running' && job.message.startsWith('predicting')) {
+      this.samplesChanged(false)
+    }
+  }
+
   private requireContext(): ProjectContext {
     this.projects.requireCurrent()
     if (!this.context) throw new ApiError({ code: 'no-project', message: 'no project is open: create or open one first' })
@@ -123,12 +142,19 @@ export class StudioBackend {
       jobs.events.on('updated', (job) => {
         this.emit({ type: 'job.updated', job })
         if (job.kind === 'render-samples' || job.kind === 'generate-samples') this.samplesChanged(job.state !== 'running')
+        else if (job.kind === 'train-interpreter' || job.kind === 'predict-interpreter') this.predictionsChanged(job)
       }),
       jobs.events.on('removed', (id) => this.emit({ type: 'job.removed', id })),
       jobs.events.on('log', ({ jobId, line }) => this.emit({ type: 'job.log', jobId, line })),
       jobs.events.on('metrics', ({ jobId, point }) => this.emit({ type: 'job.metrics', jobId, point }))
     ]
     this.context = { dir, jobs, annotations, samples: new SampleStore(dir, annotations), unsubscribe: () => offs.forEach((off) => off()) }
+  }
+
+  /** What selection import and export need: the open project's stores and its current classes. */
+  private selectionContext(): SelectionContext {
+    const context = this.requireContext()
+    return { projectDir: context.dir, samples: context.samples, annotations: context.annotations, classes: () => this.projects.requireCurrent().project.classes }
   }
 
   private readonly handlers: { [M in MethodName]: Handler<M> } = {
@@ -141,6 +167,8 @@ export class StudioBackend {
       return info
     },
     'project.open': async ({ dir }) => {
+      // A class removal a crash interrupted is finished before twinlight.json is read.
+      await finishClassRemoval(resolve(dir))
       const info = await this.projects.open(dir)
       await this.activate(info.dir)
       return info
@@ -153,18 +181,37 @@ export class StudioBackend {
     },
     'project.current': () => this.projects.current,
     'project.recent': () => this.projects.recent(),
-    'project.update': (patch) => this.projects.update(patch),
+    'project.update': async (patch) => {
+      // Dropping classes that saved masks use would leave masks that no longer load.
+      if (patch.classes) {
+        const { dir, project } = this.projects.requireCurrent()
+        const classes = patch.classes
+        await this.requireContext().annotations.exclusive(() => checkClassesKept(dir, project.classes, classes))
+      }
+      return this.projects.update(patch)
+    },
 
-    'samples.list': () => this.requireContext().samples.list(),
-    'samples.get': ({ id }) => this.requireContext().samples.get(id),
+    // With the current interpreter predictions (status 'predicted', mask and uncertainty).
+    'samples.list': async () => {
+      const context = this.requireContext()
+      const [samples, predictions] = await Promise.all([context.samples.list(), currentPredictions(context.dir, this.projects.requireCurrent().project)])
+      return applyPredictions(samples, predictions)
+    },
+    'samples.get': async ({ id }) => {
+      const context = this.requireContext()
+      const [sample] = applyPredictions([await context.samples.get(id)], await currentPredictions(context.dir, this.projects.requireCurrent().project))
+      return sample
+    },
     'samples.generate': async (args) => {
       // The renderer's job or the ONNX generator's, with the project's settings (generatorService).
       const { kind, params } = await sampleJob(this.projects.requireCurrent(), args)
       return this.requireContext().jobs.start(kind, params)
     },
-    'samples.detail': ({ id }) => {
+    'samples.detail': async ({ id }) => {
       const context = this.requireContext()
-      return sampleDetail(context.dir, context.samples, id)
+      const detail = await sampleDetail(context.dir, context.samples, id)
+      const [sample] = applyPredictions([detail.sample], await currentPredictions(context.dir, this.projects.requireCurrent().project))
+      return { ...detail, sample }
     },
     'samples.delete': async ({ ids }) => {
       const deleted = await this.requireContext().samples.delete(ids)
@@ -179,10 +226,13 @@ export class StudioBackend {
       return context.annotations.load(sampleId, project.classes, { width: sample.width, height: sample.height })
     },
     'annotations.save': async (args) => {
-      const { project } = this.projects.requireCurrent()
       const context = this.requireContext()
       const sample = await context.samples.readSampleFile(args.sampleId)
-      const savedAt = await context.annotations.save({ ...args, classes: project.classes, expectedSize: { width: sample.width, height: sample.height } })
+      const savedAt = await context.annotations.save({
+        ...args,
+        classes: () => this.projects.requireCurrent().project.classes,
+        expectedSize: { width: sample.width, height: sample.height }
+      })
       this.emit({ type: 'samples.changed' })
       return { savedAt }
     },
@@ -198,6 +248,25 @@ export class StudioBackend {
       const mask = await context.annotations.load(sampleId, project.classes, { width: sample.width, height: sample.height })
       if (!mask) throw new ApiError({ code: 'not-found', field: 'sampleId', message: `sample "${sampleId}" has no annotation yet: paint something first` })
       return exportMask({ sampleId, format, mask, classes: project.classes })
+    },
+
+    'annotations.exportSelection': (args) => exportSelection(this.selectionContext(), args),
+    'annotations.importFiles': async ({ source, ...args }) => {
+      const context = this.selectionContext()
+      const files = source.kind === 'upload' ? source.files : await readMaskFolder(source.dir)
+      const report = await importFiles(context, { ...args, files })
+      if (!report.dryRun && report.imported > 0) this.emit({ type: 'samples.changed' })
+      return report
+    },
+    'annotations.removeClass': async ({ classId, pixels }) => {
+      const context = this.requireContext()
+      // No save runs in between, so no mask is written with the old ids after the rewrite.
+      const result = await context.annotations.exclusive(() =>
+        removeClass({ projectDir: context.dir, project: this.projects.requireCurrent().project, classId, pixels })
+      )
+      const project = await this.projects.reload()
+      this.emit({ type: 'samples.changed' })
+      return { project, rewritten: result.rewritten, relabelled: result.relabelled }
     },
 
     'models.generators': () => describeGenerators(this.projects.requireCurrent()),
@@ -243,6 +312,25 @@ export class StudioBackend {
       if (!run) throw new ApiError({ code: 'not-found', field: 'id', message: `no interpreter run "${id}"` })
       return run
     },
-    'interpreter.predict': (args) => predictWithWorker(this.host, this.requireContext().dir, args)
+    'interpreter.predict': async (args) => {
+      const { project } = this.projects.requireCurrent()
+      const context = this.requireContext()
+      // The stored prediction of the current run when there is one; otherwise computed in a worker.
+      const set = await currentPredictions(context.dir, project)
+      const stored = await readStoredPrediction(context.dir, set, args.sampleId, args.runId)
+      if (stored) return { ...stored, sampleId: args.sampleId, uncertaintyMax: Math.log(Math.max(2, project.classes.length)) }
+      return predictWithWorker(this.host, context.dir, args)
+    },
+    'interpreter.predictions': async () => (await currentPredictions(this.requireContext().dir, this.projects.requireCurrent().project))?.info ?? null,
+    'interpreter.predictAll': async ({ runId }) => {
+      const context = this.requireContext()
+      const id = runId ?? (await latestModelRun(context.dir))
+      if (!id) throw new ApiError({ code: 'not-found', field: 'runId', message: 'no trained interpreter yet: train one in the Train view first' })
+      return context.jobs.start('predict-interpreter', { runId: id })
+    },
+
+    'datasets.list': () => listDatasets(this.requireContext().dir),
+    'datasets.read': ({ name }) => readDataset(this.requireContext().dir, name),
+    'datasets.record': ({ name, stem }) => readDatasetRecord(this.requireContext().dir, name, stem)
   }
 }

@@ -11,7 +11,8 @@ runWorker(async (ctx) => {
   const stages = await openProjectStages(ctx.projectDir, params, (text, level) => ctx.log(text, level))
   try {
     const started = Date.now()
-    let step = 0
+    // Live counts for the Dataset view: at most twice a second, and always for the last sample.
+    let lastMetrics = 0
     ctx.log(`writing ${relative(ctx.projectDir, stages.options.outDir) || '.'} (${params.layout} layout)${params.shard ? `, shard ${params.shard.index}/${params.shard.count}` : ''}`)
     const summary = await makeDataset({
       ...stages.options,
@@ -21,7 +22,10 @@ runWorker(async (ctx) => {
         const rate = drawn / Math.max(1e-3, (Date.now() - started) / 1000)
         const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : null
         ctx.progress(p.done / Math.max(1, p.total), `${p.done}/${p.total} samples, ${p.counts.kept ?? 0} kept${eta !== null ? `, ETA ${eta} s` : ''}`)
-        if (++step % 10 === 0 || p.done === p.total) ctx.metrics(p.done, { ...p.counts, samplesPerSecond: rate })
+        if (Date.now() - lastMetrics >= 500 || p.done === p.total) {
+          lastMetrics = Date.now()
+          ctx.metrics(p.done, { ...p.counts, samplesPerSecond: rate, done: p.done, total: p.total })
+        }
       }
     })
     ctx.checkCancelled()

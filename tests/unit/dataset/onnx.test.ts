@@ -55,4 +55,17 @@ describe('dataset from an ONNX generator and the interpreter export', () => {
     await run(join(root, 'b'))
     expect(await treeHashes(join(root, 'a'))).toEqual(await treeHashes(join(root, 'b')))
   })
+
+  it('names the problem when the file is not an interpreter export or a feature map is missing', async () => {
+    const generatorPath = join(root, 'generator.onnx')
+    await writeFile(generatorPath, toy.onnx)
+    await expect(OnnxInterpreterPredictor.open(generatorPath)).rejects.toThrow(/not a Twinlight interpreter export \(no "mask" output\)/)
+    const predictor = await OnnxInterpreterPredictor.open(interpreterPath, 'toy-interpreter')
+    try {
+      const [first] = predictor.inputNames
+      await expect(predictor.predict({ seed: 0, images: {}, features: {}, latent: {} })).rejects.toThrow(`the interpreter needs feature map "${first}", which the generator did not give`)
+    } finally {
+      await predictor.release()
+    }
+  })
 })

@@ -23,7 +23,10 @@ describe('train-generator job parameters', () => {
     expect(bad.success).toBe(false)
     expect(bad.error?.issues[0].message).toMatch(/unknown preset "nope"/)
     const badConfig = TrainGeneratorParamsSchema.safeParse({ config: { resolution: 64 } })
-    expect(badConfig.error?.issues[0].message).toMatch(/modalities/)
+    expect(badConfig.error?.issues[0].path).toEqual(['config', 'modalities'])
+    const badOverride = TrainGeneratorParamsSchema.safeParse({ preset: 'demo', config: { resolution: 48 } })
+    expect(badOverride.error?.issues[0].path).toEqual(['config'])
+    expect(badOverride.error?.issues[0].message).toMatch(/preset demo: resolution: must be a power of two/)
   })
 })
 

@@ -74,6 +74,63 @@ describe('GanTrainer', () => {
     }
   })
 
+  it('a supervised warm-up (loss.adversarialFromStep) leaves the discriminators untouched until its last step', async () => {
+    const config = tinyConfig({ steps: 4, loss: { adversarial: 1, recon: 1, r1Gamma: 1, r1Interval: 2, adversarialFromStep: 2 } })
+    const trainer = await GanTrainer.create(tf, config, await openDataSource(config))
+    try {
+      const d0 = trainer.weights('D.rgb')
+      expect(trainer.adversarialActive()).toBe(false)
+      const warmUp = [await trainer.trainStep(), await trainer.trainStep()]
+      for (const m of warmUp) {
+        expect(Object.keys(m).filter((k) => k.startsWith('d_') || k.startsWith('g_adv_') || k.startsWith('r1_'))).toEqual([])
+        expect(m.g_l1_rgb).toBeGreaterThan(0)
+      }
+      expect(changed(d0, trainer.weights('D.rgb'))).toEqual([])
+      expect(trainer.checkpointContents().header.optimizerSteps).toEqual({ G: 2, 'D.rgb': 0, 'D.nir': 0 })
+      expect(trainer.adversarialActive()).toBe(true)
+      const adversarial = await trainer.trainStep()
+      expect(adversarial.g_adv_rgb).toBeGreaterThan(0)
+      expect(adversarial.r1_nir).toBeGreaterThan(0)
+      expect(changed(d0, trainer.weights('D.rgb')).length).toBe(d0.size)
+    } finally {
+      trainer.dispose()
+    }
+    expect(() => tinyConfig({ loss: { adversarial: 0, recon: 1, r1Gamma: 1, r1Interval: 2, adversarialFromStep: 5 } })).toThrow(/loss\.adversarialFromStep: a delayed adversarial phase needs/)
+  })
+
+  it('the learning rate ramps down linearly over the last optimizer.rampDownSteps steps', async () => {
+    const config = tinyConfig({ steps: 4, loss: { adversarial: 0, recon: 1, r1Gamma: 1, r1Interval: 2 } })
+    const ramped = { ...config, optimizer: { ...config.optimizer, rampDownSteps: 2 } }
+    const trainer = await GanTrainer.create(tf, ramped, await openDataSource(ramped))
+    try {
+      const factors: number[] = []
+      for (let i = 0; i < 4; i++) {
+        factors.push(trainer.learningRateFactor())
+        await trainer.trainStep()
+      }
+      expect(factors).toEqual([1, 1, 1, 0.5])
+    } finally {
+      trainer.dispose()
+    }
+    // A ramp longer than the run (a preset run shortened in the form) spans the whole run.
+    const long = { ...config, optimizer: { ...config.optimizer, rampDownSteps: 8 } }
+    const shortRun = await GanTrainer.create(tf, long, await openDataSource(long))
+    try {
+      const factors: number[] = []
+      for (let i = 0; i < 4; i++) {
+        factors.push(shortRun.learningRateFactor())
+        await shortRun.trainStep()
+      }
+      expect(factors).toEqual([1, 0.75, 0.5, 0.25])
+    } finally {
+      shortRun.dispose()
+    }
+    // Without a ramp-down the factor stays 1.
+    const constant = await GanTrainer.create(tf, config, await openDataSource(config))
+    expect(constant.learningRateFactor()).toBe(1)
+    constant.dispose()
+  })
+
   it("R1's gradient (tf.grad inside tf.variableGrads) matches finite differences", () => {
     const config = tinyConfig({ conditional: false, loss: { adversarial: 1, recon: 0, r1Gamma: 1, r1Interval: 1 } })
     const weights = initialWeights(discriminatorSpecs(config, 1, 0), new Prng(3))

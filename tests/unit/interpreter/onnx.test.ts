@@ -1,41 +1,54 @@
 // The exported ONNX interpreter in onnxruntime-node against the TypeScript engine.
-import { describe, it, expect, beforeAll } from 'vitest'
+import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import * as ort from 'onnxruntime-node'
 import { predictSample } from '../../../src/main/engine/interpreter/inference'
 import { buildInterpreterOnnx } from '../../../src/main/engine/interpreter/onnxExport'
 import { InterpreterTrainer } from '../../../src/main/engine/interpreter/trainer'
 import { inspectOnnx } from '../../../src/main/engine/onnx/inspect'
+import type { FeatureLayout } from '../../../src/main/engine/interpreter/layout'
+import { dimsFor, initParams } from '../../../src/main/engine/interpreter/model'
 import type { TfInit } from '../../../src/main/engine/tf/backend'
 import { maxAbsDiff, syntheticBank, tf as initTf, tinyLayout } from './helpers'
 
 let init: TfInit
+let trained: { trainer: InterpreterTrainer; maps: Map<string, Float32Array[]> }
+const layout = tinyLayout()
 beforeAll(async () => {
   init = await initTf()
+  const { bank, maps } = await syntheticBank(layout, 3)
+  const trainer = new InterpreterTrainer(init.tf, bank, 3, { ensembleSize: 3, learningRate: 3e-3, batchSize: 256, stop: { kind: 'epochs', epochs: 2 }, sampling: 'uniform', seed: 5 })
+  while (!trainer.done) await trainer.step()
+  trained = { trainer, maps }
 })
+afterAll(async () => {
+  await trained.trainer.dispose()
+})
+
+/** Feeds for a batch of the given samples (NCHW, N = ids.length). */
+function batchFeeds(maps: Map<string, Float32Array[]>, ids: readonly string[]): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {}
+  layout.maps.forEach((m, i) => {
+    const hw = m.channels * m.height * m.width
+    const data = new Float32Array(ids.length * hw)
+    ids.forEach((id, n) => data.set(maps.get(id)![i], n * hw))
+    feeds[m.name] = new ort.Tensor('float32', data, [ids.length, m.channels, m.height, m.width])
+  })
+  return feeds
+}
 
 describe('ONNX export', () => {
   it('runs in onnxruntime with the same probabilities, uncertainty and votes as the TS engine', async () => {
-    const layout = tinyLayout()
-    const { bank, maps } = await syntheticBank(layout, 3)
-    const trainer = new InterpreterTrainer(init.tf, bank, 3, { ensembleSize: 3, learningRate: 3e-3, batchSize: 256, stop: { kind: 'epochs', epochs: 2 }, sampling: 'uniform', seed: 5 })
-    while (!trainer.done) await trainer.step()
+    const { trainer, maps } = trained
     const bytes = buildInterpreterOnnx(trainer.params, trainer.dims, layout, { metadata: { twinlight: '{"generatorSha256":null}' } })
     const info = inspectOnnx(bytes)
     expect(info.inputs.map((i) => i.name)).toEqual(layout.maps.map((m) => m.name))
     expect(info.outputs.map((o) => o.name).sort()).toEqual(['mask', 'probs', 'uncertainty'])
+    expect(info.opTypes.some((op) => op.includes('MatMulInteger'))).toBe(false)
 
     const session = await ort.InferenceSession.create(Buffer.from(bytes))
     const ids = [...maps.keys()]
     // Batch of 2 through the symbolic N.
-    const feeds: Record<string, ort.Tensor> = {}
-    layout.maps.forEach((m, i) => {
-      const hw = m.channels * m.height * m.width
-      const data = new Float32Array(2 * hw)
-      data.set(maps.get(ids[0])![i], 0)
-      data.set(maps.get(ids[1])![i], hw)
-      feeds[m.name] = new ort.Tensor('float32', data, [2, m.channels, m.height, m.width])
-    })
-    const out = await session.run(feeds)
+    const out = await session.run(batchFeeds(maps, ids.slice(0, 2)))
     await session.release()
     const P = layout.height * layout.width
     const { M, K } = trainer.dims
@@ -63,6 +76,65 @@ describe('ONNX export', () => {
       }
       expect(compared).toBeGreaterThan(P * 0.9)
     }
-    await trainer.dispose()
+  })
+
+  it('offers an int8 first layer that stays close to the exact vote', async () => {
+    const { trainer, maps } = trained
+    const bytes = buildInterpreterOnnx(trainer.params, trainer.dims, layout, { probs: false, precision: 'int8' })
+    expect(inspectOnnx(bytes).opTypes).toContain('com.microsoft:MatMulIntegerToFloat')
+    const session = await ort.InferenceSession.create(Buffer.from(bytes))
+    const P = layout.height * layout.width
+    let agree = 0
+    let worstUncertainty = 0
+    for (const id of maps.keys()) {
+      const out = await session.run(batchFeeds(maps, [id]))
+      const ts = predictSample(init.tf, trainer.params, trainer.dims, layout, maps.get(id)!)
+      const mask = out.mask.data as Uint8Array
+      for (let p = 0; p < P; p++) if (mask[p] === ts.mask[p]) agree++
+      worstUncertainty = Math.max(worstUncertainty, maxAbsDiff(out.uncertainty.data as Float32Array, ts.uncertainty))
+    }
+    await session.release()
+    const share = agree / (P * maps.size)
+    console.log(`int8 vs exact: ${(100 * share).toFixed(2)} % of voted pixels agree, uncertainty within ${worstUncertainty.toExponential(2)}`)
+    expect(share).toBeGreaterThan(0.97)
+    expect(share).toBeLessThanOrEqual(1)
+    expect(worstUncertainty).toBeLessThan(0.05)
+  })
+
+  it('stays exact when the coarse maps are upsampled by interpolation matrices (≤ 1/8 of the mask), BatchNorm folded', async () => {
+    // Mask 48×40: maps at 4×5 and 6×5 take the matrix path, 12×10 the Resize path, 48×40 none.
+    const coarseLayout: FeatureLayout = {
+      height: 48,
+      width: 40,
+      maps: [
+        { name: 'a', channels: 5, height: 4, width: 5 },
+        { name: 'b', channels: 3, height: 6, width: 5 },
+        { name: 'c', channels: 4, height: 12, width: 10 },
+        { name: 'd', channels: 2, height: 48, width: 40 }
+      ]
+    }
+    let state = 99
+    const rnd = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1
+    const dims = dimsFor(coarseLayout, 4, 3)
+    const params = initParams(dims, 11)
+    for (const k of ['w1', 'w2', 'w3'] as const) params[k] = params[k].map((v) => v * 40)
+    for (const k of ['b1', 'be1', 'rm1', 'b2', 'be2', 'rm2', 'b3'] as const) params[k] = params[k].map(() => rnd() * 0.5)
+    for (const k of ['g1', 'rv1', 'g2', 'rv2'] as const) params[k] = params[k].map(() => 0.5 + Math.abs(rnd()))
+    const maps = coarseLayout.maps.map((m) => Float32Array.from({ length: m.channels * m.height * m.width }, rnd))
+    const bytes = buildInterpreterOnnx(params, dims, coarseLayout)
+    const session = await ort.InferenceSession.create(Buffer.from(bytes))
+    const feeds: Record<string, ort.Tensor> = {}
+    coarseLayout.maps.forEach((m, i) => (feeds[m.name] = new ort.Tensor('float32', maps[i], [1, m.channels, m.height, m.width])))
+    const out = await session.run(feeds)
+    await session.release()
+    const ts = predictSample(init.tf, params, dims, coarseLayout, maps, { keepProbs: true })
+    const P = coarseLayout.height * coarseLayout.width
+    const mine = new Float32Array(dims.M * dims.K * P)
+    for (let m = 0; m < dims.M; m++) for (let k = 0; k < dims.K; k++) for (let p = 0; p < P; p++) mine[(m * dims.K + k) * P + p] = ts.probs![(m * P + p) * dims.K + k]
+    let spread = 0
+    for (const v of mine) spread = Math.max(spread, Math.abs(v - 0.25))
+    expect(spread).toBeGreaterThan(0.2) // the probabilities are far from uniform, so the comparison means something
+    expect(maxAbsDiff(out.probs.data as Float32Array, mine)).toBeLessThanOrEqual(1e-4)
+    expect(maxAbsDiff(out.uncertainty.data as Float32Array, ts.uncertainty)).toBeLessThanOrEqual(1e-4)
   })
 })

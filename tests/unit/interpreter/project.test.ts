@@ -44,6 +44,8 @@ describe('interpreter in a project', () => {
     await expect(trainFromProject(ctx, {})).rejects.toThrow(/no annotated samples: paint at least one mask/)
     const { project } = (await studio.backend.call('project.current', {}))!
     await expect(loadAnnotatedSamples(dir, project.classes)).rejects.toThrow(/no annotated samples/)
+    await expect(studio.backend.call('interpreter.predictAll', {})).rejects.toThrow(/no trained interpreter yet: train one in the Train view first/)
+    expect(await studio.backend.call('interpreter.predictions', {})).toBeNull()
   })
 
   it('trains in the job worker, lists the run with its cross-validation, and predicts', async () => {
@@ -75,6 +77,35 @@ describe('interpreter in a project', () => {
     expect(viaApi.labels).toHaveLength(256)
     expect(Math.max(...viaApi.labels)).toBeLessThan(10)
     expect(viaApi.uncertaintyMax).toBeCloseTo(Math.log(10), 6)
+
+    // Model in the loop: the job predicted the one unannotated sample, and the Gallery lists it as predicted.
+    expect(await studio.backend.call('interpreter.predictions', {})).toMatchObject({ runId: job.id, count: 1, stale: null })
+    const listed = await studio.backend.call('samples.list', {})
+    expect(listed.filter((s) => s.status === 'predicted').map((s) => s.id)).toEqual([ids[3]])
+    const predicted = listed.find((s) => s.id === ids[3])!
+    expect(predicted.prediction).toMatchObject({ runId: job.id, mask: `runs/${job.id}/predictions/${ids[3]}.png` })
+    expect(predicted.prediction!.uncertainty).toBeGreaterThanOrEqual(0)
+    expect(listed.find((s) => s.id === ids[0])!.status).toBe('done')
+    // The stored mask is the model's prediction: the same as computing it again in the worker.
+    const { tf } = await initTf()
+    const fresh = await predictProjectSample(tf, dir, job.id, ids[3])
+    expect([...decodePng(await readFile(join(dir, predicted.prediction!.mask))).data]).toEqual([...fresh.labels])
+    expect(predicted.prediction!.uncertainty).toBeCloseTo(fresh.score, 6)
+
+    // A sample drawn after training is predicted by a predict-interpreter job; the first prediction is kept.
+    const before = await readFile(join(dir, predicted.prediction!.mask))
+    await studio.backend.call('samples.generate', { count: 1, seedStart: 100 })
+    await waitForJobs(studio.backend)
+    const fresh2 = (await studio.backend.call('samples.list', {})).find((s) => !ids.includes(s.id))!
+    expect(fresh2.status).toBe('unlabeled')
+    const predictJob = await studio.backend.call('interpreter.predictAll', {})
+    expect(predictJob.title).toBe(`Predict unannotated samples with interpreter ${job.id}`)
+    await waitForJobs(studio.backend, 60_000)
+    const after = await studio.backend.call('samples.list', {})
+    expect(after.find((s) => s.id === fresh2.id)).toMatchObject({ status: 'predicted', prediction: { runId: job.id } })
+    expect((await studio.backend.call('interpreter.predictions', {}))!.count).toBe(2)
+    expect(Buffer.compare(before, await readFile(join(dir, predicted.prediction!.mask)))).toBe(0)
+    await studio.backend.call('samples.delete', { ids: [fresh2.id] })
   })
 
   it('refuses a changed class list and a sample of another generator, naming both sides', async () => {
@@ -83,12 +114,20 @@ describe('interpreter in a project', () => {
     const before = (await studio.backend.call('project.current', {}))!.project.classes
     await studio.backend.call('project.update', { classes: [...before, { id: before.length, name: 'glasses', color: '#123456' }] })
     await expect(predictProjectSample(tf, dir, runId, ids[0])).rejects.toThrow(/classes changed since interpreter .* was trained \(trained on: 0 background, .*9 mouth interior; now: .*10 glasses\)/)
+    // Its stored predictions are stale now: reported as such, and no sample shows them.
+    expect((await studio.backend.call('interpreter.predictions', {}))!.stale).toMatch(/classes changed since run/)
+    expect((await studio.backend.call('samples.list', {})).some((s) => s.status === 'predicted' || s.prediction)).toBe(false)
+    await expect(studio.backend.call('interpreter.predict', { sampleId: ids[3] })).rejects.toThrow(/classes changed since interpreter/)
     await studio.backend.call('project.update', { classes: before })
+    expect((await studio.backend.call('samples.list', {})).find((s) => s.id === ids[3])!.status).toBe('predicted')
 
     const other = await studio.backend.call('models.attachGenerator', toyUpload({ resolution: 16, weightSeed: 2, name: 'toy-2' }))
     await studio.backend.call('samples.generate', { count: 1, seedStart: 0 })
     await waitForJobs(studio.backend)
     const foreign = (await studio.backend.call('samples.list', {})).find((s) => !ids.includes(s.id))!
+    // The project's generator changed: the predictions made for the first one are stale.
+    expect((await studio.backend.call('interpreter.predictions', {}))!.stale).toMatch(/generator changed since run/)
+    expect((await studio.backend.call('samples.list', {})).some((s) => s.prediction)).toBe(false)
     const original = (await studio.backend.call('interpreter.run', { id: runId })).generatorSha256!
     const message = await predictProjectSample(tf, dir, runId, foreign.id).then(
       () => '',

@@ -278,6 +278,16 @@ describe('OnnxBuilder bookkeeping', () => {
     expect(model.producerVersion).toBe('0.1.0')
   })
 
+  it('imports every domain its nodes use, so strict checkers accept contrib ops', () => {
+    const g = new OnnxBuilder()
+    const x = g.input('x', 'float32', ['N', 4])
+    g.output(g.node('Gelu', [x], [], { domain: 'com.microsoft' })[0], 'y', ['N', 4])
+    expect(g.model().opsetImport).toEqual([
+      { domain: '', version: 17 },
+      { domain: 'com.microsoft', version: 1 }
+    ])
+  })
+
   it('generates unique intermediate names and keeps fixed ones', () => {
     const g = new OnnxBuilder()
     const x = g.input('x', 'float32', [2])

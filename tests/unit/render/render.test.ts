@@ -1,5 +1,6 @@
 import { describe, it, expect } from 'vitest'
 import { encodePng, encodeIndexedPng } from '../../../src/main/engine/io/png'
+import { FaceScene, PART } from '../../../src/main/engine/render/scene'
 import {
   render,
   renderSample,
@@ -251,5 +252,36 @@ describe('render', () => {
     expect(s.rgb!.length).toBe(64 * 64 * 3)
     expect(() => renderSample(-3, 64)).toThrow(RenderArgumentError)
     expect(() => renderSample(1, 64, ['x'])).toThrow(/valid modalities/)
+  })
+})
+
+describe('antialiasing between painted features', () => {
+  // The antialiasing pass classifies sub-samples between face features from face points
+  // interpolated between pixel centres (FaceScene.classifySurface); at a centre's own face
+  // point that must give the part the centre was shaded as.
+  it('classifies a pixel centre\'s face point as the centre\'s part', () => {
+    const seen = new Set<number>()
+    let checked = 0
+    for (const seed of [1, 2, 5, 8]) {
+      const p = openEyes(seed)
+      p.expression.mouthOpen = 0.6
+      const scene = new FaceScene(p, 'face', 'left')
+      const S = 96
+      const pix = (2 * scene.view.half) / S
+      scene.pix = pix
+      for (let y = 0; y < S; y++) {
+        for (let x = 0; x < S; x++) {
+          scene.sx = scene.view.cx - scene.view.half + (x + 0.5) * pix
+          scene.sy = scene.view.cy - scene.view.half + (y + 0.5) * pix
+          const part = scene.sampleAt()
+          if (Number.isNaN(scene.surfX)) continue
+          expect(scene.classifySurface(scene.surfX, scene.surfY, scene.surfNose), `seed ${seed} at ${x},${y}`).toBe(part)
+          seen.add(part)
+          checked++
+        }
+      }
+    }
+    expect(checked).toBeGreaterThan(4000)
+    for (const part of [PART.SKIN, PART.BROW, PART.SCLERA, PART.IRIS, PART.PUPIL, PART.NOSE, PART.LIP_UPPER, PART.LIP_LOWER]) expect(seen.has(part), `part ${part}`).toBe(true)
   })
 })

@@ -1,48 +1,24 @@
 // annotations.import / annotations.export through the backend: the formats the mask
 // editor offers, validated against the sample's size and the project's classes.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
-import { mkdtemp, rm, mkdir, writeFile } from 'node:fs/promises'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { StudioBackend } from '../../../src/main/services/backend'
+import type { StudioBackend } from '../../../src/main/services/backend'
 import { decodePng, encodePng } from '../../../src/main/engine/io/png'
 import { decodeNpy, encodeMaskPng, encodeNpy } from '../../../src/main/engine/io/masks'
-import { ApiError } from '../../../src/shared/api'
+import type { ClassDef } from '../../../src/shared/project'
+import { projectFixture, refusal, type ProjectFixture } from './projectFixture'
 
-let root: string
+let fixture: ProjectFixture
 let backend: StudioBackend
-let classes: { id: number; name: string; color: string }[]
+let classes: ClassDef[]
 const W = 6
 const H = 4
 const labels = Uint8Array.from({ length: W * H }, (_, i) => (i % 5 === 0 ? 255 : i % 10))
 
 beforeAll(async () => {
-  root = await mkdtemp(join(tmpdir(), 'tl-transfer-'))
-  process.env.TWINLIGHT_HOME = join(root, 'home')
-  process.env.TWINLIGHT_PROJECTS_HOME = join(root, 'projects')
-  backend = new StudioBackend({ mode: 'browser', version: 'test' })
-  const info = await backend.call('project.create', { name: 'Transfer', template: 'rgb-nir-face' })
-  classes = info.project.classes
-  await mkdir(join(info.dir, 'samples', 's1'), { recursive: true })
-  await writeFile(
-    join(info.dir, 'samples', 's1', 'sample.json'),
-    JSON.stringify({ id: 's1', seed: 1, width: W, height: H, modalities: ['rgb', 'nir'], generator: { kind: 'renderer', mode: 'face' }, createdAt: 'now' })
-  )
+  fixture = await projectFixture('Transfer', ['s1'], W, H)
+  ;({ backend, classes } = fixture)
 })
-afterAll(async () => {
-  await backend.shutdown()
-  await rm(root, { recursive: true, force: true })
-})
-
-async function refusal(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise
-  } catch (error) {
-    expect(error).toBeInstanceOf(ApiError)
-    return (error as ApiError).message
-  }
-  throw new Error('expected a refusal')
-}
+afterAll(() => fixture.dispose())
 
 describe('annotations.import', () => {
   it('reads index PNGs and .npy files of the sample size', async () => {

@@ -24,9 +24,10 @@
 //              predicts classes only, and CVAT imports class masks without it.
 // Rejected samples (when kept) go to rejected/<modality|masks>/<stem>.png in every preset.
 import type { DatasetClass } from './types'
+import { DATASET_LAYOUTS, type DatasetLayoutId } from '../../../shared/dataset'
 
-export const LAYOUTS = ['twinlight', 'hf', 'mmseg', 'cvat'] as const
-export type DatasetLayout = (typeof LAYOUTS)[number]
+export const LAYOUTS = DATASET_LAYOUTS
+export type DatasetLayout = DatasetLayoutId
 
 export function stemForSeed(seed: number): string {
   return String(seed).padStart(8, '0')

@@ -1,8 +1,8 @@
 // ONNX-backed stages: an ONNX generator as a sample source (images + feature maps from one
 // warm session) and the style interpreter's ONNX export (engine/interpreter/onnxExport.ts:
 // inputs = feature maps by name, outputs mask uint8 [N,H,W] and uncertainty float32 [N,H,W])
-// as the mask predictor. Only `mask` and `uncertainty` are fetched (never the per-member probs).
-import * as ort from 'onnxruntime-node'
+// as the mask predictor, in a session on its own thread. Only `mask` and `uncertainty` are
+// fetched (never the per-member probs).
 import { readFile } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import type { GeneratorManifest } from '../../../shared/generator'
@@ -11,6 +11,7 @@ import { recipeForSeed, type SampleRecipe } from '../generator/recipe'
 import type { SessionCreateOptions } from '../generator/providers'
 import { imageScore } from '../interpreter/voting'
 import type { RasterImage } from '../io/png'
+import { ThreadSession } from './inferenceThread'
 import type { FeatureTensor, MaskPredictor, MaskPrediction, PredictorInfo, SampleSource, SourceInfo, SourceSample } from './types'
 
 export interface OnnxGeneratorSourceOptions {
@@ -62,18 +63,33 @@ export class OnnxGeneratorSource implements SampleSource {
   }
 }
 
+export interface InterpreterPredictorOptions {
+  /** onnxruntime intra-op threads (default: onnxruntime's, one per physical core). */
+  intraOpNumThreads?: number
+  /** Let idle pool threads spin (onnxruntime's default). Off by default here: the pipeline's own thread (PNG encoding, writes) and other jobs share the cores. */
+  allowSpinning?: boolean
+}
+
 export class OnnxInterpreterPredictor implements MaskPredictor {
   private constructor(
-    private readonly session: ort.InferenceSession,
+    private readonly session: ThreadSession,
     private readonly name: string,
     private readonly sha256: string
   ) {}
 
-  static async open(path: string, name = path, options: { intraOpNumThreads?: number } = {}): Promise<OnnxInterpreterPredictor> {
+  /** Loads the export into a session on its own thread (see inferenceThread.ts). */
+  static async open(path: string, name = path, options: InterpreterPredictorOptions = {}): Promise<OnnxInterpreterPredictor> {
     const bytes = await readFile(path)
-    const session = await ort.InferenceSession.create(bytes, { executionProviders: ['cpu'], ...(options.intraOpNumThreads ? { intraOpNumThreads: options.intraOpNumThreads } : {}) })
+    const session = await ThreadSession.open(bytes, {
+      intraOpNumThreads: options.intraOpNumThreads,
+      graphOptimizationLevel: 'all',
+      extra: { 'session.intra_op.allow_spinning': options.allowSpinning ? '1' : '0' }
+    })
     for (const out of ['mask', 'uncertainty']) {
-      if (!session.outputNames.includes(out)) throw new Error(`${path} is not a Twinlight interpreter export (no "${out}" output)`)
+      if (!session.outputNames.includes(out)) {
+        await session.release()
+        throw new Error(`${path} is not a Twinlight interpreter export (no "${out}" output)`)
+      }
     }
     return new OnnxInterpreterPredictor(session, name, createHash('sha256').update(bytes).digest('hex'))
   }
@@ -87,16 +103,15 @@ export class OnnxInterpreterPredictor implements MaskPredictor {
   }
 
   async predict(sample: SourceSample): Promise<MaskPrediction> {
-    const feeds: Record<string, ort.Tensor> = {}
+    const feeds: Record<string, FeatureTensor> = {}
     for (const name of this.session.inputNames) {
       const f = sample.features?.[name]
       if (!f) throw new Error(`the interpreter needs feature map "${name}", which the generator did not give`)
-      feeds[name] = new ort.Tensor('float32', f.data, [...f.shape])
+      feeds[name] = f
     }
     const out = await this.session.run(feeds, ['mask', 'uncertainty'])
-    const mask = out.mask!.data as Uint8Array
-    const uncertainty = out.uncertainty!.data as Float32Array
-    return { mask: new Uint8Array(mask), uncertainty, score: imageScore(uncertainty) }
+    const uncertainty = out.uncertainty as Float32Array
+    return { mask: out.mask as Uint8Array, uncertainty, score: imageScore(uncertainty) }
   }
 
   async release(): Promise<void> {

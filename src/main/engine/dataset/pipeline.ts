@@ -1,6 +1,6 @@
 // Dataset generation: seeds → source (generator / renderer) → interpreter (mask, uncertainty,
-// score) → privacy → PNGs, streamed with at most `inFlight` samples held in memory, and the
-// writes of one sample overlapped with the inference of the next.
+// score) → privacy → PNGs, streamed with at most `inFlight` samples held in memory; drawing and
+// inference of the next sample overlap the encoding and writes of the current one.
 //
 // On disk, while it runs (datasets/<name>/.twinlight/):
 //   plan.json                 every input that decides the bytes (source, predictor, privacy,
@@ -242,14 +242,18 @@ export async function makeDataset(options: MakeDatasetOptions): Promise<DatasetS
   const report = () => options.onProgress?.({ done, total: seeds.length, skipped, counts: { ...counts } })
   const liveFilter = { dropFraction: 0, maxScore: plan.filter.maxScore }
 
+  // Two overlapped stages: while sample i is encoded and written (this thread, async IO), sample
+  // i + 1 is drawn and its mask inferred (the interpreter's session runs on its own thread, see
+  // inferenceThread.ts). At most `inFlight` samples wait to be written, plus the one being drawn.
+  const todo: number[] = []
   for (const seed of seeds) {
-    if (options.signal?.aborted) break
     if (existsSync(recordPath(outDir, seed))) {
       skipped++
       done++
       report()
-      continue
-    }
+    } else todo.push(seed)
+  }
+  const compute = async (seed: number) => {
     let t = performance.now()
     const sample = await source.sample(seed)
     times.source += performance.now() - t
@@ -259,7 +263,14 @@ export async function makeDataset(options: MakeDatasetOptions): Promise<DatasetS
     t = performance.now()
     const privacyResult = privacy ? await privacy.check(sample) : null
     times.privacy += performance.now() - t
-    t = performance.now()
+    return { seed, sample, prediction, privacyResult }
+  }
+  let next = todo.length > 0 && !options.signal?.aborted ? compute(todo[0]) : null
+  for (let i = 0; next; i++) {
+    const { seed, sample, prediction, privacyResult } = await next
+    next = i + 1 < todo.length && !options.signal?.aborted ? compute(todo[i + 1]) : null
+    next?.catch(() => undefined) // awaited on the next turn; this only keeps it from counting as unhandled meanwhile
+    const t = performance.now()
     const files: Array<[string, Uint8Array]> = plan.modalities.map((m) => {
       const image = sample.images[m]
       if (!image) throw new DatasetError(`the source gave no "${m}" image for seed ${seed}`)

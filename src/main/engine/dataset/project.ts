@@ -6,6 +6,7 @@ import { isAbsolute, join, resolve } from 'node:path'
 import { readProject } from '../../services/projectStore'
 import { loadProjectGenerator, type OnnxGeneratorRef } from '../../services/generatorStore'
 import { MakeDatasetParamsSchema, type MakeDatasetParams } from './params'
+import { datasetFolderName } from '../../../shared/dataset'
 import { GroundTruthPredictor, RendererSource } from './sources'
 import { OnnxGeneratorSource, OnnxInterpreterPredictor } from './onnx'
 import { FacePrivacyStage } from './privacy'
@@ -16,8 +17,7 @@ export { MakeDatasetParamsSchema, type MakeDatasetParams }
 
 export function datasetOutDir(projectDir: string, p: Pick<MakeDatasetParams, 'name' | 'outDir' | 'shard'>): string {
   if (p.outDir) return resolve(projectDir, p.outDir)
-  const base = join(projectDir, 'datasets', p.name)
-  return p.shard ? `${base}.shard-${p.shard.index}-of-${p.shard.count}` : base
+  return join(projectDir, 'datasets', datasetFolderName(p))
 }
 
 export function resolveInterpreter(projectDir: string, ref: string): string {

@@ -13,6 +13,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { decodePng } from '../io/png'
 import { PARAM_VECTOR_LENGTH, paramsToVector, render, sampleParams, type FaceParams, type Modality } from '../render'
+import { FACE_CLASSES } from '../../../shared/faceClasses'
 import type { GanConfig, GanModality } from './config'
 import { GanConfigError } from './config'
 import type { Prng } from './prng'
@@ -23,6 +24,11 @@ export interface TrainingBatch {
   images: Record<string, Float32Array>
   /** [n, conditionSize] raw condition vectors, or null (unconditional data). */
   condition: Float32Array | null
+  /**
+   * [n, R, R] per-pixel weights of the L1 reconstruction loss from the mask's classes
+   * (loss.reconClassWeights), each image's map scaled to mean 1; null for plain L1.
+   */
+  pixelWeights: Float32Array | null
 }
 
 export interface DataSource {
@@ -71,6 +77,48 @@ export function toTrainingImage(src: Uint8Array, size: number, channels: number,
   }
 }
 
+/**
+ * Weight of each face class id for the L1 loss (loss.reconClassWeights; unnamed classes 1), or
+ * null when every weight is 1 (plain L1: no mask needed).
+ */
+export function reconClassWeightTable(config: GanConfig): Float32Array | null {
+  const table = new Float32Array(FACE_CLASSES.length).fill(1)
+  let any = false
+  for (const c of FACE_CLASSES) {
+    const w = config.loss.reconClassWeights[c.name]
+    if (w !== undefined && w !== 1) {
+      table[c.id] = w
+      any = true
+    }
+  }
+  return any ? table : null
+}
+
+/**
+ * A mask [size, size] of class ids → per-pixel loss weights at `res` (box-averaged when
+ * smaller), scaled to mean 1 over the image (so the loss keeps the scale of plain L1), written
+ * to out[offset … offset + res²).
+ */
+export function pixelWeightMap(mask: Uint8Array, size: number, table: Float32Array, res: number, out: Float32Array, offset: number): void {
+  const f = size / res
+  if (!Number.isInteger(f) || f < 1) throw new GanConfigError(`masks of ${size} px cannot be reduced to ${res} px (need an integer factor)`)
+  let total = 0
+  for (let y = 0; y < res; y++) {
+    for (let x = 0; x < res; x++) {
+      let sum = 0
+      for (let dy = 0; dy < f; dy++) {
+        const row = (y * f + dy) * size
+        for (let dx = 0; dx < f; dx++) sum += table[mask[row + x * f + dx]] ?? 1
+      }
+      out[offset + y * res + x] = sum / (f * f)
+      total += sum / (f * f)
+    }
+  }
+  // All-zero weights (every pixel of a class weighted 0) fall back to plain L1.
+  const scale = total > 0 ? (res * res) / total : 0
+  for (let i = 0; i < res * res; i++) out[offset + i] = scale > 0 ? out[offset + i] * scale : 1
+}
+
 /** Mean / std of the renderer's parameter vector over a fixed reference set of seeds. */
 export function rendererConditionStats(count = 2048): { mean: Float32Array; std: Float32Array } {
   return vectorStats(Array.from({ length: count }, (_, i) => paramsToVector(sampleParams(i))))
@@ -104,6 +152,8 @@ export class RendererSource implements DataSource {
   readonly conditionSize = PARAM_VECTOR_LENGTH
   private readonly renderSize: number
   private readonly cache = new Map<number, Record<string, Uint8Array>>()
+  /** Class weights of the L1 loss (null: plain L1, no mask rendered). */
+  private readonly classWeights: Float32Array | null
 
   constructor(
     private readonly config: GanConfig,
@@ -112,6 +162,7 @@ export class RendererSource implements DataSource {
     private readonly cacheSize: number
   ) {
     checkRendererModalities(config.modalities)
+    this.classWeights = reconClassWeightTable(config)
     this.renderSize = Math.max(RENDER_MIN, config.resolution)
     if (this.renderSize > 1024) throw new GanConfigError('the renderer draws at most 1024 px')
     this.description = `face renderer, ${count} faces from seed ${seedStart}, ${config.modalities.map((m) => m.id).join(' + ')} at ${config.resolution}²`
@@ -121,9 +172,13 @@ export class RendererSource implements DataSource {
   renderIndex(index: number): Record<string, Uint8Array> {
     const hit = this.cache.get(index)
     if (hit) return hit
-    const result = render(sampleParams(this.seedStart + index), { size: this.renderSize, modalities: this.config.modalities.map((m) => m.id as Modality) })
+    // The mask is the exact class id per pixel centre; drawing it leaves the images unchanged.
+    const modalities = this.config.modalities.map((m) => m.id as Modality)
+    if (this.classWeights) modalities.push('mask')
+    const result = render(sampleParams(this.seedStart + index), { size: this.renderSize, modalities })
     const images: Record<string, Uint8Array> = {}
     for (const m of this.config.modalities) images[m.id] = result[m.id as 'rgb' | 'nir' | 'sketch' | 'depth'] as Uint8Array
+    if (this.classWeights) images.mask = result.mask as Uint8Array
     if (this.cacheSize > 0) {
       if (this.cache.size >= this.cacheSize) this.cache.delete(this.cache.keys().next().value as number)
       this.cache.set(index, images)
@@ -136,13 +191,15 @@ export class RendererSource implements DataSource {
     const images: Record<string, Float32Array> = {}
     for (const m of this.config.modalities) images[m.id] = new Float32Array(n * R * R * m.channels)
     const condition = this.config.conditional ? new Float32Array(n * PARAM_VECTOR_LENGTH) : null
+    const pixelWeights = this.classWeights ? new Float32Array(n * R * R) : null
     for (let i = 0; i < n; i++) {
       const index = prng.int(this.count)
       const rendered = this.renderIndex(index)
       for (const m of this.config.modalities) toTrainingImage(rendered[m.id], this.renderSize, m.channels, R, images[m.id], i * R * R * m.channels)
       if (condition) condition.set(paramsToVector(sampleParams(this.seedStart + index)), i * PARAM_VECTOR_LENGTH)
+      if (pixelWeights && this.classWeights) pixelWeightMap(rendered.mask, this.renderSize, this.classWeights, R, pixelWeights, i * R * R)
     }
-    return { size: n, images, condition }
+    return { size: n, images, condition, pixelWeights }
   }
 
   async conditionStats(): Promise<{ mean: Float32Array; std: Float32Array }> {
@@ -241,7 +298,8 @@ export class FolderSource implements DataSource {
       for (const m of this.config.modalities) toTrainingImage(loaded[m.id], this.size, m.channels, R, images[m.id], i * R * R * m.channels)
       if (condition && entry.condition) condition.set(entry.condition, i * PARAM_VECTOR_LENGTH)
     }
-    return { size: n, images, condition }
+    // Folder data has no masks (the config refuses reconClassWeights with it).
+    return { size: n, images, condition, pixelWeights: null }
   }
 
   async conditionStats(): Promise<{ mean: Float32Array; std: Float32Array }> {

@@ -3,7 +3,9 @@
 // One step (batch B, all randomness from the trainer's PRNG, in this order: batch indices,
 // latents z, noise maps):
 //   G phase  fakes = G(z, c, noise); loss_G = adversarial · Σ_m λ_m · softplus(−D_m(fake_m))
-//            + recon · Σ_m ρ_m · |fake_m − real_m|₁ (conditional, paired); Adam on G.
+//            (from step loss.adversarialFromStep on)
+//            + recon · Σ_m ρ_m · mean(ω · |fake_m − real_m|) (conditional, paired; ω = 1, or
+//            per-pixel class weights from the renderer's mask, loss.reconClassWeights); Adam on G.
 //            w_avg ← lerp(mean w, w_avg, wAvgBeta); G_ema ← lerp(G, G_ema, β(half-life)).
 //   D phase  for every modality m with its own discriminator and its own Adam:
 //            loss_D = softplus(D_m(fake_m)) + softplus(−D_m(real_m))
@@ -288,9 +290,10 @@ export class GanTrainer {
     const z = this.prng.normals(B * cfg.latentSize)
     const noise = this.arch.layers.map((l) => this.prng.normals(B * l.res * l.res))
     const metrics: StepMetrics = {}
-    const adversarial = cfg.loss.adversarial > 0
+    const adversarial = this.adversarialActive()
+    if (!this.reconClassWeightsActive()) batch.pixelWeights = null
 
-    const fakes = this.generatorPhase(batch, z, noise, metrics)
+    const fakes = this.generatorPhase(batch, z, noise, adversarial, metrics)
     try {
       if (adversarial) this.discriminatorPhase(batch, fakes, metrics)
     } finally {
@@ -307,6 +310,32 @@ export class GanTrainer {
     return metrics
   }
 
+  /** Whether this step trains the discriminators and G's adversarial term (after a supervised warm-up, if any). */
+  adversarialActive(): boolean {
+    return hasDiscriminators(this.config) && this.step >= this.config.loss.adversarialFromStep
+  }
+
+  /** Whether this step's L1 term weights pixels by class (loss.reconClassWeights, from its step on). */
+  reconClassWeightsActive(): boolean {
+    return this.step >= this.config.loss.reconClassWeightsFromStep
+  }
+
+  /**
+   * Learning-rate factor of this step: 1, then linearly down towards 0 over the last
+   * rampDownSteps of the main schedule (all of it when it is shorter, e.g. a preset run with
+   * fewer steps). The main schedule ends at `steps`, or at optimizer.restartAtStep when that
+   * is earlier: a fine-tuning phase then restarts at restartLrScale and falls linearly to 0 at `steps`.
+   */
+  learningRateFactor(): number {
+    const { rampDownSteps, restartAtStep, restartLrScale } = this.config.optimizer
+    const steps = this.config.steps
+    if (restartAtStep > 0 && this.step >= restartAtStep) return restartLrScale * Math.max(0, (steps - this.step) / (steps - restartAtStep))
+    const end = restartAtStep > 0 ? Math.min(restartAtStep, steps) : steps
+    const ramp = Math.min(rampDownSteps, end)
+    if (ramp === 0) return 1
+    return Math.max(0, Math.min(1, (end - this.step) / ramp))
+  }
+
   private realTensors(batch: TrainingBatch): Record<string, Tensor4D> {
     const R = this.config.resolution
     const out: Record<string, Tensor4D> = {}
@@ -314,7 +343,7 @@ export class GanTrainer {
     return out
   }
 
-  private generatorPhase(batch: TrainingBatch, z: Float32Array, noise: Float32Array[], metrics: StepMetrics): Record<string, Tensor4D> {
+  private generatorPhase(batch: TrainingBatch, z: Float32Array, noise: Float32Array[], adversarial: boolean, metrics: StepMetrics): Record<string, Tensor4D> {
     const tf = this.tf
     const cfg = this.config
     const B = batch.size
@@ -325,6 +354,7 @@ export class GanTrainer {
       const cn = this.normalizedCondition(cT)
       const noiseT = this.arch.layers.map((l, i) => tf.tensor4d(noise[i], [B, l.res, l.res, 1]))
       const reals = this.realTensors(batch)
+      const pixelWeights = batch.pixelWeights ? tf.tensor4d(batch.pixelWeights, [B, cfg.resolution, cfg.resolution, 1]) : null
       let wMean: Tensor | null = null
       const parts: Record<string, Tensor> = {}
       const lossFn = (): Tensor => {
@@ -333,16 +363,18 @@ export class GanTrainer {
         let loss: Tensor = tf.scalar(0)
         for (const m of cfg.modalities) {
           const fake = out.images[m.id]
-          if (cfg.loss.adversarial > 0) kept[m.id] = tf.keep(tf.clone(fake))
-          if (cfg.loss.adversarial > 0 && m.ganWeight > 0) {
+          if (adversarial) kept[m.id] = tf.keep(tf.clone(fake))
+          if (adversarial && m.ganWeight > 0) {
             const logits = discriminatorForward(tf, this.D[m.id].vars, cfg, fake, cn)
             const adv = tf.mean(tf.softplus(tf.neg(logits)))
             parts[`g_adv_${m.id}`] = tf.keep(adv)
             loss = tf.add(loss, tf.mul(adv, tf.scalar(cfg.loss.adversarial * m.ganWeight)))
           }
           if (cfg.loss.recon > 0 && m.reconWeight > 0) {
-            const l1 = tf.mean(tf.abs(tf.sub(fake, reals[m.id])))
-            parts[`g_l1_${m.id}`] = tf.keep(l1)
+            const l1 = reconstructionL1(tf, fake, reals[m.id], pixelWeights)
+            // g_l1_* stays plain L1 (comparable over the whole run); g_wl1_* is the weighted term.
+            parts[`g_l1_${m.id}`] = tf.keep(pixelWeights ? reconstructionL1(tf, fake, reals[m.id], null) : l1)
+            if (pixelWeights) parts[`g_wl1_${m.id}`] = tf.keep(l1)
             loss = tf.add(loss, tf.mul(l1, tf.scalar(cfg.loss.recon * m.reconWeight)))
           }
         }
@@ -356,7 +388,7 @@ export class GanTrainer {
       }
       this.optG.apply(
         this.G.list.map((v) => grads[v.name]),
-        cfg.optimizer.gLr,
+        cfg.optimizer.gLr * this.learningRateFactor(),
         cfg.optimizer.beta1,
         cfg.optimizer.beta2,
         cfg.optimizer.epsilon
@@ -422,7 +454,7 @@ export class GanTrainer {
         Object.values(parts).forEach((t) => t.dispose())
         this.optD[m.id].apply(
           D.list.map((v) => grads[v.name]),
-          cfg.optimizer.dLr,
+          cfg.optimizer.dLr * this.learningRateFactor(),
           cfg.optimizer.beta1,
           cfg.optimizer.beta2,
           cfg.optimizer.epsilon
@@ -546,6 +578,15 @@ export class GanTrainer {
     this.condMean?.dispose()
     this.condInvStd?.dispose()
   }
+}
+
+/**
+ * The L1 reconstruction loss mean(ω · |fake − real|) over [B, R, R, C]; ω [B, R, R, 1] (each
+ * image's map of mean 1, broadcast over channels) or null for plain L1 (ω = 1).
+ */
+export function reconstructionL1(tf: Tf, fake: Tensor4D, real: Tensor4D, pixelWeights: Tensor4D | null): Tensor {
+  const error = tf.abs(tf.sub(fake, real))
+  return tf.mean(pixelWeights ? tf.mul(error, pixelWeights) : error)
 }
 
 /**

@@ -536,13 +536,23 @@ export class OnnxBuilder {
 
   // ---------------------------------------------------------------- output
 
+  /**
+   * The default domain at this.opset, plus every other domain a node uses: a strict ONNX
+   * checker refuses a node whose domain is not imported (onnxruntime is lenient). Custom
+   * domains get version 1, the only one of com.microsoft's contrib ops.
+   */
+  private opsetImports(): { domain: string; version: number }[] {
+    const others = [...new Set(this.nodes.map((n) => n.domain ?? ''))].filter((d) => d !== '').sort()
+    return [{ domain: '', version: this.opset }, ...others.map((domain) => ({ domain, version: 1 }))]
+  }
+
   /** The ModelProto, for callers that want to inspect it before encoding. */
   model(): onnx.IModelProto {
     if (this.outputs.length === 0) throw new OnnxBuilderError('the graph has no outputs')
     const metadata = Object.entries(this.options.metadata ?? {}).map(([key, value]) => ({ key, value }))
     return {
       irVersion: irVersionFor(this.opset),
-      opsetImport: [{ domain: '', version: this.opset }],
+      opsetImport: this.opsetImports(),
       producerName: PRODUCER_NAME,
       producerVersion: this.options.producerVersion ?? '',
       docString: this.options.docString ?? '',

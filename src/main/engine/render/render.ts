@@ -3,9 +3,11 @@
 // One geometry pass evaluates FaceScene.sampleAt() at every pixel centre; the part id found
 // there is the pixel's mask class (so masks are exact ids, never blended). Pixels whose part
 // differs from a neighbour's are then antialiased, for the images only, the way multisampling
-// does it: the part ids at rotated-grid sub-pixel positions (two, or four where the edge
-// really crosses the pixel; classification only, no shading) give the coverage, and each
-// sub-sample takes the colour already shaded for its part nearby. The sketch is built last
+// does it: the part ids at rotated-grid sub-pixel positions (one or two on the sides where a
+// neighbour differs, all four where the edge really crosses the pixel; classification only,
+// no shading, and between painted face features not even a ray: the face point is
+// interpolated between pixel centres) give the coverage, and each sub-sample takes the
+// colour already shaded for its part nearby. The sketch is built last
 // from the flat edge tones (their gradient draws the contours) and the shaded fill tones
 // (hatching, hair strokes).
 //
@@ -13,7 +15,7 @@
 // from call to call and the hot loops allocate nothing. See bench/render.ts.
 import type { FaceParams } from './params'
 import { classesFor, type ClassInfo, type RenderMode } from './classes'
-import { FaceScene, PART, PART_COUNT, PART_TO_FACE, PART_TO_OCULAR, TRACE_ALL, hash2 } from './scene'
+import { FaceScene, PART, PART_COUNT, PART_TO_FACE, PART_TO_OCULAR, TRACE_ALL, TRACE_HEAD, hash2 } from './scene'
 
 export const MODALITIES = ['rgb', 'nir', 'sketch', 'depth', 'mask'] as const
 export type Modality = (typeof MODALITIES)[number]
@@ -90,7 +92,7 @@ const SMOOTH_PAIR = (() => {
 
 /** Rotated-grid sub-pixel offsets (x, y pairs). */
 const SUB = [-0.375, -0.125, 0.125, -0.375, 0.375, 0.125, -0.125, 0.375]
-/** Visit order into SUB: the opposite pairs (0, 2) then (1, 3). */
+/** Visit order into SUB: the opposite pair (left and a little up, right and a little down), then the other two. */
 const ORDER = [0, 4, 2, 6]
 
 /** Render one sample. Deterministic: the same parameters and options give the same bytes. */
@@ -141,8 +143,17 @@ class Scratch {
   readonly fill: Float32Array
   readonly edge: Float32Array
   readonly depth: Float32Array
-  /** Pixels to supersample (antialiasPass). */
+  /**
+   * Face point (x, y) and nose height a head pixel shows (FaceScene.surfX…; x NaN on the back
+   * of the head); only head pixels are written.
+   */
+  readonly surfX: Float32Array
+  readonly surfY: Float32Array
+  readonly surfNose: Float32Array
+  /** Pixels to supersample (antialiasPass): 1 while listed in marked; all 0 between calls. */
   readonly mark: Uint8Array
+  /** Indices of the marked pixels. */
+  readonly marked: Int32Array
   /** Antialiased values of the marked pixels, 7 per pixel, until they are written back. */
   private pend: Float32Array = new Float32Array(0)
   constructor(readonly size: number) {
@@ -154,7 +165,11 @@ class Scratch {
     this.fill = new Float32Array(n)
     this.edge = new Float32Array(n)
     this.depth = new Float32Array(n)
+    this.surfX = new Float32Array(n)
+    this.surfY = new Float32Array(n)
+    this.surfNose = new Float32Array(n)
     this.mark = new Uint8Array(n)
+    this.marked = new Int32Array(n)
   }
 
   pending(pixels: number): Float32Array {
@@ -185,7 +200,7 @@ function mapDepth(z: number, zFar: number, zScale: number): number {
 
 /** One sample per pixel centre: the part id there is the pixel's class. */
 function geometryPass(scene: FaceScene, buf: Scratch, S: number, x0: number, y0: number, pix: number, zFar: number, zScale: number): void {
-  const { parts, whats, rgb, nir, fill, edge, depth } = buf
+  const { parts, whats, rgb, nir, fill, edge, depth, surfX, surfY, surfNose } = buf
   scene.traceMask = TRACE_ALL
   for (let y = 0, i = 0; y < S; y++) {
     scene.sy = y0 + (y + 0.5) * pix
@@ -197,7 +212,8 @@ function geometryPass(scene: FaceScene, buf: Scratch, S: number, x0: number, y0:
       const sx = x0 + (x + 0.5) * pix
       scene.sx = sx
       parts[i] = sx < spanL || sx > spanR ? scene.sampleBackground() : scene.sampleAt()
-      whats[i] = scene.what
+      const what = scene.what
+      whats[i] = what
       const i3 = i * 3
       rgb[i3] = scene.r
       rgb[i3 + 1] = scene.g
@@ -206,6 +222,11 @@ function geometryPass(scene: FaceScene, buf: Scratch, S: number, x0: number, y0:
       fill[i] = scene.fill
       edge[i] = scene.edge
       depth[i] = mapDepth(scene.depth, zFar, zScale)
+      if (1 << what === TRACE_HEAD) {
+        surfX[i] = scene.surfX
+        surfY[i] = scene.surfY
+        surfNose[i] = scene.surfNose
+      }
     }
   }
 }
@@ -216,14 +237,16 @@ function geometryPass(scene: FaceScene, buf: Scratch, S: number, x0: number, y0:
  * sub-pixel positions (classification only, no shading), and each sub-sample takes the colour
  * of its part as shaded nearby: the pixel's own centre for its own part, the nearest
  * neighbouring pixel centre showing the other part (or, where none does, a shading of the
- * sub-sample itself). Two opposite sub-samples first; if both see the centre's part the
- * edge does not cross the pixel noticeably and three samples do; otherwise the other two.
+ * sub-sample itself). First the opposite pair's sub-samples on the sides where a neighbour
+ * shows another part (the left one for a left or upper neighbour, the right one for a right or
+ * lower one); if they see the centre's part the edge does not cross the pixel noticeably and
+ * it keeps its colour; otherwise all four sub-samples are taken.
  */
 function antialiasPass(scene: FaceScene, buf: Scratch, S: number, x0: number, y0: number, pix: number, zFar: number, zScale: number): void {
-  const { parts, whats, rgb, nir, fill, edge, depth, mark } = buf
-  mark.fill(0)
-  // a pixel is marked when a right or lower neighbour has another (visibly different) part
-  let marked = 0
+  const { parts, whats, rgb, nir, fill, edge, depth, mark, marked } = buf
+  // a pixel is marked when a right or lower neighbour has another (visibly different) part;
+  // marked pixels are listed as they are found (their order does not matter: see below)
+  let count = 0
   for (let y = 0, i = 0; y < S; y++) {
     const last = y + 1 === S
     for (let x = 0; x < S; x++, i++) {
@@ -232,109 +255,145 @@ function antialiasPass(scene: FaceScene, buf: Scratch, S: number, x0: number, y0
       if (x + 1 < S) {
         const q = parts[i + 1]
         if (q !== p && SMOOTH_PAIR[row + q] === 0) {
-          marked += (1 - mark[i]) + (1 - mark[i + 1])
-          mark[i] = 1
-          mark[i + 1] = 1
+          if (mark[i] === 0) {
+            mark[i] = 1
+            marked[count++] = i
+          }
+          if (mark[i + 1] === 0) {
+            mark[i + 1] = 1
+            marked[count++] = i + 1
+          }
         }
       }
       if (!last) {
         const q = parts[i + S]
         if (q !== p && SMOOTH_PAIR[row + q] === 0) {
-          marked += (1 - mark[i]) + (1 - mark[i + S])
-          mark[i] = 1
+          if (mark[i] === 0) {
+            mark[i] = 1
+            marked[count++] = i
+          }
+          // (nothing below row y is marked yet)
           mark[i + S] = 1
+          marked[count++] = i + S
         }
       }
     }
   }
   // results are written back after all marked pixels are done: neighbours' colours are read
   // as their centres shaded them
-  const out = buf.pending(marked)
-  let m = 0
-  for (let y = 0, i = 0; y < S; y++) {
+  const out = buf.pending(count)
+  for (let m = 0; m < count; m++) {
+    const i = marked[m]
+    const y = (i / S) | 0
+    const x = i - y * S
     const yc = y + 0.5
-    for (let x = 0; x < S; x++, i++) {
-      if (mark[i] === 0) continue
-      const xc = x + 0.5
-      const i3 = i * 3
-      const r0 = rgb[i3]
-      const g0 = rgb[i3 + 1]
-      const b0 = rgb[i3 + 2]
-      const n0 = nir[i]
-      const f0 = fill[i]
-      const e0 = edge[i]
-      const d0 = depth[i]
-      let r = r0
-      let g = g0
-      let b = b0
-      let n = n0
-      let f = f0
-      let e = e0
-      let d = d0
-      const p = parts[i]
-      // sub-samples only test the kinds of shape the 3×3 neighbourhood's centres hit: an
-      // edge between two shapes never needs the others (a shape thinner than a pixel that
-      // no centre sees stays unseen, as it does in the mask)
-      let traceMask = 0
-      for (let yy = y > 0 ? y - 1 : 0, ye = y + 1 < S ? y + 1 : y; yy <= ye; yy++) {
-        for (let xx = x > 0 ? x - 1 : 0, xe = x + 1 < S ? x + 1 : x; xx <= xe; xx++) traceMask |= 1 << whats[yy * S + xx]
+    const xc = x + 0.5
+    const i3 = i * 3
+    const r0 = rgb[i3]
+    const g0 = rgb[i3 + 1]
+    const b0 = rgb[i3 + 2]
+    const n0 = nir[i]
+    const f0 = fill[i]
+    const e0 = edge[i]
+    const d0 = depth[i]
+    let r = r0
+    let g = g0
+    let b = b0
+    let n = n0
+    let f = f0
+    let e = e0
+    let d = d0
+    const p = parts[i]
+    // sub-samples only test the kinds of shape the 3×3 neighbourhood's centres hit: an
+    // edge between two shapes never needs the others (a shape thinner than a pixel that
+    // no centre sees stays unseen, as it does in the mask)
+    let traceMask = 0
+    for (let yy = y > 0 ? y - 1 : 0, ye = y + 1 < S ? y + 1 : y; yy <= ye; yy++) {
+      for (let xx = x > 0 ? x - 1 : 0, xe = x + 1 < S ? x + 1 : x; xx <= xe; xx++) traceMask |= 1 << whats[yy * S + xx]
+    }
+    scene.traceMask = traceMask
+    // between painted features of the face (every centre around shows the head) a sub-sample's
+    // face point is interpolated from the centres' instead of traced
+    const onFace = traceMask === TRACE_HEAD
+    // sides (bits: left, up, right, down) where the neighbour shows a visibly different part
+    const row = p * NPARTS
+    let sides = 0
+    if (x > 0 && parts[i - 1] !== p && SMOOTH_PAIR[row + parts[i - 1]] === 0) sides |= 1
+    if (y > 0 && parts[i - S] !== p && SMOOTH_PAIR[row + parts[i - S]] === 0) sides |= 2
+    if (x + 1 < S && parts[i + 1] !== p && SMOOTH_PAIR[row + parts[i + 1]] === 0) sides |= 4
+    if (y + 1 < S && parts[i + S] !== p && SMOOTH_PAIR[row + parts[i + S]] === 0) sides |= 8
+    // which of the opposite pair to take first (bit 0: the left one, bit 1: the right one)
+    const first = ((sides & 3) !== 0 ? 1 : 0) | ((sides & 12) !== 0 ? 2 : 0)
+    let samples = 1
+    let same = true
+    for (let j = 0; j < 6; j++) {
+      // j = 0, 1: the pair's sub-samples chosen above; j ≥ 2: the four sub-samples, each not
+      // taken yet, once one of those saw another part
+      let slot = j
+      if (j < 2) {
+        if ((first & (1 << j)) === 0) continue
+      } else {
+        if (same) break
+        slot = j - 2
+        if (slot < 2 && (first & (1 << slot)) !== 0) continue
       }
-      scene.traceMask = traceMask
-      let count = 1
-      let same = true
-      for (let j = 0; j < 4; j++) {
-        if (j === 2 && same) break
-        const k = ORDER[j]
+      const k = ORDER[slot]
+      let q = onFace ? surfacePart(scene, buf, S, x, y, k) : -1
+      if (q < 0) {
         scene.sx = x0 + (xc + SUB[k]) * pix
         scene.sy = y0 + (yc + SUB[k + 1]) * pix
-        const q = scene.classifyAt()
-        count++
-        if (q === p) {
-          r += r0
-          g += g0
-          b += b0
-          n += n0
-          f += f0
-          e += e0
-          d += d0
-          continue
-        }
-        same = false
-        const o = nearestWithPart(parts, S, x, y, q, k)
-        if (o >= 0) {
-          r += rgb[o * 3]
-          g += rgb[o * 3 + 1]
-          b += rgb[o * 3 + 2]
-          n += nir[o]
-          f += fill[o]
-          e += edge[o]
-          d += depth[o]
-        } else {
-          scene.shade()
-          r += scene.r
-          g += scene.g
-          b += scene.b
-          n += scene.nir
-          f += scene.fill
-          e += scene.edge
-          d += mapDepth(scene.depth, zFar, zScale)
-        }
+        q = scene.classifyAt()
       }
-      const w = 1 / count
-      const o7 = m * 7
-      out[o7] = r * w
-      out[o7 + 1] = g * w
-      out[o7 + 2] = b * w
-      out[o7 + 3] = n * w
-      out[o7 + 4] = f * w
-      out[o7 + 5] = e * w
-      out[o7 + 6] = d * w
-      m++
+      samples++
+      if (q === p) {
+        r += r0
+        g += g0
+        b += b0
+        n += n0
+        f += f0
+        e += e0
+        d += d0
+        continue
+      }
+      same = false
+      const o = nearestWithPart(parts, S, x, y, q, k)
+      if (o >= 0) {
+        r += rgb[o * 3]
+        g += rgb[o * 3 + 1]
+        b += rgb[o * 3 + 2]
+        n += nir[o]
+        f += fill[o]
+        e += edge[o]
+        d += depth[o]
+      } else {
+        // no neighbour shows that part: shade the sub-sample itself (traced, if it was not)
+        scene.sx = x0 + (xc + SUB[k]) * pix
+        scene.sy = y0 + (yc + SUB[k + 1]) * pix
+        scene.classifyAt()
+        scene.shade()
+        r += scene.r
+        g += scene.g
+        b += scene.b
+        n += scene.nir
+        f += scene.fill
+        e += scene.edge
+        d += mapDepth(scene.depth, zFar, zScale)
+      }
     }
+    const w = 1 / samples
+    const o7 = m * 7
+    out[o7] = r * w
+    out[o7 + 1] = g * w
+    out[o7 + 2] = b * w
+    out[o7 + 3] = n * w
+    out[o7 + 4] = f * w
+    out[o7 + 5] = e * w
+    out[o7 + 6] = d * w
   }
   scene.traceMask = TRACE_ALL
-  for (let i = 0, o7 = 0; i < S * S; i++) {
-    if (mark[i] === 0) continue
+  for (let m = 0, o7 = 0; m < count; m++, o7 += 7) {
+    const i = marked[m]
+    mark[i] = 0
     const i3 = i * 3
     rgb[i3] = out[o7]
     rgb[i3 + 1] = out[o7 + 1]
@@ -343,8 +402,42 @@ function antialiasPass(scene: FaceScene, buf: Scratch, S: number, x0: number, y0
     fill[i] = out[o7 + 4]
     edge[i] = out[o7 + 5]
     depth[i] = out[o7 + 6]
-    o7 += 7
   }
+}
+
+/**
+ * Part at sub-sample SUB[k] of pixel (x, y) from the face points of the four pixel centres
+ * around it (bilinear interpolation), without a ray; −1 where one of them is off the image
+ * or shows no face point (the caller traces the sub-sample instead). The caller makes sure
+ * the pixel's 3×3 neighbourhood shows only the head (so surfX… hold this sample's values).
+ */
+function surfacePart(scene: FaceScene, buf: Scratch, S: number, x: number, y: number, k: number): number {
+  const sx = SUB[k]
+  const sy = SUB[k + 1]
+  const xn = sx < 0 ? x - 1 : x + 1
+  const yn = sy < 0 ? y - 1 : y + 1
+  if (xn < 0 || xn >= S || yn < 0 || yn >= S) return -1
+  const { surfX, surfY, surfNose } = buf
+  const i00 = y * S + x
+  const i01 = y * S + xn
+  const i10 = yn * S + x
+  const i11 = yn * S + xn
+  const a = surfX[i00]
+  const b = surfX[i01]
+  const c = surfX[i10]
+  const d = surfX[i11]
+  // NaN (no face point) fails every comparison
+  if (!(a === a && b === b && c === c && d === d)) return -1
+  const wx = sx < 0 ? -sx : sx
+  const wy = sy < 0 ? -sy : sy
+  const w00 = (1 - wx) * (1 - wy)
+  const w01 = wx * (1 - wy)
+  const w10 = (1 - wx) * wy
+  const w11 = wx * wy
+  const fx = a * w00 + b * w01 + c * w10 + d * w11
+  const fy = surfY[i00] * w00 + surfY[i01] * w01 + surfY[i10] * w10 + surfY[i11] * w11
+  const nh = surfNose[i00] * w00 + surfNose[i01] * w01 + surfNose[i10] * w10 + surfNose[i11] * w11
+  return scene.classifySurface(fx, fy, nh)
 }
 
 /**
@@ -441,7 +534,7 @@ function sketchPass(fill: Float32Array, edge: Float32Array, S: number): Uint8Arr
       let line = g2 > 0.0025 ? (Math.sqrt(g2) - 0.05) * gain : 0
       line = line < 0 ? 0 : line > 1 ? 1 : line
       const v = fill[row + x] * (1 - 0.88 * line) + grain[row + x]
-      out[row + x] = toByte(v < 0 ? 0 : v > 1 ? 1 : v)
+      out[row + x] = toByte(v) // (toByte clamps)
     }
   }
   return out

@@ -757,6 +757,72 @@ function irisColor(v: number): Rgb {
   return mix3(stops[i], stops[i + 1], x - i)
 }
 
+/** Materials: how a surface takes the light (rows of materialTable(), see light()). */
+const MAT = {
+  HEAD_BACK: 0,
+  SKIN: 1,
+  BROW: 2,
+  NOSE: 3,
+  NOSTRIL: 4,
+  LIP_UPPER: 5,
+  LIP_LOWER: 6,
+  TEETH: 7,
+  MOUTH: 8,
+  EYE: 9,
+  HAIR: 10,
+  EAR: 11,
+  NECK: 12,
+  CHEST: 13,
+  CLOTH: 14,
+  FRAME: 15
+} as const
+const MATERIAL_STRIDE = 8
+
+/**
+ * Per material: wrap (softens the terminator: subsurface scattering), specular ks, subsurface
+ * tint sss, NIR wrap and NIR ks, then 1 / (1 + wrap) and 1 / (1 + NIR wrap) (no division per
+ * sample). Lipstick makes the lips glossier.
+ */
+function materialTable(makeup: number): Float64Array {
+  // wrap, ks, sss, NIR wrap, NIR ks
+  const rows: [number, number, number, number, number][] = [
+    [0.35, 0.04, 0.2, 0.3, 0], // HEAD_BACK: back or far side of the head
+    [0.35, 0.1, 0.35, 0.45, 0.08], // SKIN
+    [0.35, 0.03, 0.35, 0.45, 0], // BROW
+    [0.35, 0.16, 0.35, 0.45, 0.16], // NOSE
+    [0.35, 0, 0.35, 0.45, 0], // NOSTRIL
+    [0.35, 0.18 + 0.25 * makeup, 0.35, 0.45, 0.05], // LIP_UPPER
+    [0.35, 0.3 + 0.3 * makeup, 0.35, 0.45, 0.08], // LIP_LOWER
+    [0.35, 0.2, 0.35, 0.45, 0], // TEETH
+    [0.35, 0.05, 0.35, 0.45, 0], // MOUTH
+    [0.5, 0.04, 0, 0.6, 0], // EYE
+    [0.25, 0, 0, 0.3, 0], // HAIR
+    [0.4, 0.05, 0.5, 0.4, 0], // EAR
+    [0.35, 0.03, 0.35, 0.4, 0], // NECK
+    [0.35, 0.02, 0.3, 0.4, 0], // CHEST
+    [0.3, 0.02, 0, 0.3, 0], // CLOTH
+    [0.1, 0.6, 0, 0.2, 0.4] // FRAME
+  ]
+  const t = new Float64Array(rows.length * MATERIAL_STRIDE)
+  rows.forEach(([wrap, ks, sss, nirWrap, nirKs], m) => {
+    t.set([wrap, ks, sss, nirWrap, nirKs, 1 / (1 + wrap), 1 / (1 + nirWrap)], m * MATERIAL_STRIDE)
+  })
+  return t
+}
+
+/** Material of each part shadeHead() paints (skin where it paints nothing else). */
+const HEAD_MATERIAL = (() => {
+  const t = new Uint8Array(PART_COUNT).fill(MAT.SKIN)
+  t[PART.BROW] = MAT.BROW
+  t[PART.NOSE] = MAT.NOSE
+  t[PART.NOSTRIL] = MAT.NOSTRIL
+  t[PART.LIP_UPPER] = MAT.LIP_UPPER
+  t[PART.LIP_LOWER] = MAT.LIP_LOWER
+  t[PART.TEETH] = MAT.TEETH
+  t[PART.MOUTH] = MAT.MOUTH
+  return t
+})()
+
 export interface ViewWindow {
   /** Camera-space centre of the image. */
   cx: number
@@ -776,6 +842,8 @@ const W_CLOTH = 7
 const W_FRAME = 8
 /** traceMask bits: every shape (1 << W_* for all nine codes), the hair shell, the ears. */
 export const TRACE_ALL = (1 << 9) - 1
+/** traceMask of a neighbourhood where every pixel centre shows the head. */
+export const TRACE_HEAD = 1 << W_HEAD
 const TRACE_HAIR = (1 << W_HAIR) | (1 << W_HAIR_IN)
 const TRACE_EARS = (1 << W_EAR_L) | (1 << W_EAR_R)
 
@@ -802,11 +870,14 @@ export class FaceScene {
   declare private readonly hc: HairConfig | null
   private readonly nrm = new Float64Array(3)
   /**
-   * Arguments of light() (passed in a typed array: doubles in call arguments get boxed):
-   * albedo r, g, b, NIR albedo, wrap, ks, sss, shadow, NIR wrap, NIR ks, 1 / (1 + wrap) and
-   * 1 / (1 + NIR wrap) (constants at every call site, so no division per sample).
+   * Albedo for light() (passed in a typed array: doubles in call arguments get boxed): r, g,
+   * b and NIR.
    */
-  private readonly lp = new Float64Array(12)
+  private readonly lp = new Float64Array(4)
+  /** The direct light's shadow factor for the next light() call only (the neck's). */
+  private shadow = 1
+  /** materialTable() for this person. */
+  declare private readonly materials: Float64Array
   /** Current ray origin in head coordinates (shared with the Star shapes). */
   private readonly ray = new Float64Array(3)
   // hand-over fields between sample() and the shaders (avoid boxed double arguments)
@@ -1131,6 +1202,7 @@ export class FaceScene {
     this.rosiness = id.rosiness
     this.beard = id.beardShadow
     this.makeup = id.makeup
+    this.materials = materialTable(id.makeup)
     const natLip: Rgb = [skinD[0] * (0.93 + 0.05 * id.lipColor), skinD[1] * (0.7 - 0.12 * id.lipColor), skinD[2] * (0.72 - 0.1 * id.lipColor)]
     const lipstickHue = id.textureSeed
     const lipstick: Rgb = lipstickHue < 0.5 ? [0.72, 0.12, 0.2] : lipstickHue < 0.8 ? [0.62, 0.2, 0.26] : [0.78, 0.36, 0.38]
@@ -1438,58 +1510,69 @@ export class FaceScene {
   /**
    * The stretch of the row at this.sy where trace() may hit anything, into spanL..spanR:
    * outside it every test in trace() fails (the outlines of the head's and the hair's bounding
-   * ellipsoids, the glasses' circle, the ears' circles, the neck's width; clothing only below
-   * the shoulder line, where the whole row counts), so sampleBackground() gives the same result.
+   * ellipsoids, the glasses' circle, the ears' circles, the neck's width, the clothing below
+   * the shoulder line), so sampleBackground() gives the same result.
    */
   rowSpan(): void {
     const yv = this.sy
     let l = Infinity
     let r = -Infinity
     if (yv > this.shoulderY) {
-      l = -Infinity
-      r = Infinity
-    } else {
-      // head and hair: the outlines of their bounding ellipsoids on this row (x relative to hcx)
-      const vy = yv - this.hcy
-      const vz = -this.hcz
-      const ox0 = this.m10 * vy + this.m20 * vz
-      const oy0 = this.m11 * vy + this.m21 * vz
-      const oz0 = this.m12 * vy + this.m22 * vz
-      const head = this.head
-      head.rowSpan(ox0, oy0, oz0, this.m00, this.m01, this.m02)
-      if (head.spanLo <= head.spanHi) {
-        l = this.hcx + head.spanLo
-        r = this.hcx + head.spanHi
+      // clothing: where the shoulders' top is above the row. It never falls away from the
+      // neck, so that is |x − neckX| < a, with a found by bisection (ys(hi) ≥ yv throughout;
+      // the first hi is past the shoulder line's quadratic rise to yv)
+      let lo = 0
+      let hi = 2 + Math.sqrt(yv - this.shoulderY)
+      for (let it = 0; it < 40; it++) {
+        const mid = 0.5 * (lo + hi)
+        this.shAx = mid
+        this.shoulderLine()
+        if (yv > this.shY) lo = mid
+        else hi = mid
       }
-      const hair = this.hair
-      if (hair !== null) {
-        hair.rowSpan(ox0, oy0, oz0, this.m00, this.m01, this.m02)
-        if (hair.spanLo <= hair.spanHi) {
-          if (this.hcx + hair.spanLo < l) l = this.hcx + hair.spanLo
-          if (this.hcx + hair.spanHi > r) r = this.hcx + hair.spanHi
-        }
+      l = this.neckX - hi
+      r = this.neckX + hi
+    }
+    // head and hair: the outlines of their bounding ellipsoids on this row (x relative to hcx)
+    const vy = yv - this.hcy
+    const vz = -this.hcz
+    const ox0 = this.m10 * vy + this.m20 * vz
+    const oy0 = this.m11 * vy + this.m21 * vz
+    const oz0 = this.m12 * vy + this.m22 * vz
+    const head = this.head
+    head.rowSpan(ox0, oy0, oz0, this.m00, this.m01, this.m02)
+    if (head.spanLo <= head.spanHi) {
+      if (this.hcx + head.spanLo < l) l = this.hcx + head.spanLo
+      if (this.hcx + head.spanHi > r) r = this.hcx + head.spanHi
+    }
+    const hair = this.hair
+    if (hair !== null) {
+      hair.rowSpan(ox0, oy0, oz0, this.m00, this.m01, this.m02)
+      if (hair.spanLo <= hair.spanHi) {
+        if (this.hcx + hair.spanLo < l) l = this.hcx + hair.spanLo
+        if (this.hcx + hair.spanHi > r) r = this.hcx + hair.spanHi
       }
-      // glasses: the circle trace() tests first
-      const h2 = this.glassesBound2 - vy * vy
-      if (h2 > 0) {
-        const h = Math.sqrt(h2)
-        if (this.hcx - h < l) l = this.hcx - h
-        if (this.hcx + h > r) r = this.hcx + h
+    }
+    // glasses: the circle trace() tests first
+    const h2 = this.glassesBound2 - vy * vy
+    if (h2 > 0) {
+      const h = Math.sqrt(h2)
+      if (this.hcx - h < l) l = this.hcx - h
+      if (this.hcx + h > r) r = this.hcx + h
+    }
+    for (let side = -1; side <= 1; side += 2) {
+      const ey = yv - (side < 0 ? this.earLcy : this.earRcy)
+      const e2 = this.earBoundR2 - ey * ey
+      if (e2 >= 0) {
+        const ex = side < 0 ? this.earLcx : this.earRcx
+        const e = Math.sqrt(e2)
+        if (ex - e < l) l = ex - e
+        if (ex + e > r) r = ex + e
       }
-      for (let side = -1; side <= 1; side += 2) {
-        const ey = yv - (side < 0 ? this.earLcy : this.earRcy)
-        const e2 = this.earBoundR2 - ey * ey
-        if (e2 >= 0) {
-          const ex = side < 0 ? this.earLcx : this.earRcx
-          const e = Math.sqrt(e2)
-          if (ex - e < l) l = ex - e
-          if (ex + e > r) r = ex + e
-        }
-      }
-      if (yv > this.neckTop) {
-        if (this.neckX - this.neckRx < l) l = this.neckX - this.neckRx
-        if (this.neckX + this.neckRx > r) r = this.neckX + this.neckRx
-      }
+    }
+    if (yv > this.neckTop) {
+      if (this.neckX - this.neckRx < l) l = this.neckX - this.neckRx
+      if (this.neckX + this.neckRx > r) r = this.neckX + this.neckRx
     }
     // a margin far above rounding: a point on the edge is simply traced
     this.spanL = l - 1e-6
@@ -1502,6 +1585,7 @@ export class FaceScene {
   /** Shade (this.sx, this.sy) as background, as trace() and shade() do where nothing is hit. */
   sampleBackground(): number {
     this.what = W_NONE
+    this.surfX = NaN
     this.hitT = Infinity
     this.lensT = Infinity
     return this.shadeBackground()
@@ -1551,10 +1635,19 @@ export class FaceScene {
    */
   traceMask = TRACE_ALL
 
+  /**
+   * The face point a head pixel shows (after the nose march) and its nose height, left by
+   * shadeHead() on the front of the head; surfX is NaN after any other sample.
+   */
+  surfX = NaN
+  surfY = 0.5
+  surfNose = 0.5
+
   /** Intersect the ray through (this.sx, this.sy) with every shape: what, hitT and hit data. */
   private trace(): void {
     const xv = this.sx
     const yv = this.sy
+    this.surfX = NaN
     if (yv !== this.rowY) {
       // the ray origin's terms that depend on y alone, kept while a row is traced
       const vy = yv - this.hcy
@@ -1670,11 +1763,9 @@ export class FaceScene {
     // shoulders
     if (yv > this.shoulderY && (mask & (1 << W_CLOTH)) !== 0) {
       const ax = Math.abs(xv - this.neckX)
-      // smoothstep(0.35, 1.5, ax) written out: a call here would box its double arguments
-      const st = (ax - 0.35) / (1.5 - 0.35)
-      const ss = st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st)
-      const ys = this.shoulderY + 0.45 * ss + (ax > 1.45 ? 2 * (ax - 1.45) * (ax - 1.45) : 0)
-      if (yv > ys) {
+      this.shAx = ax
+      this.shoulderLine()
+      if (yv > this.shY) {
         const zc = this.neckZ + 0.25 + 0.1 * (1 - ax)
         if (-zc < best) {
           best = -zc
@@ -1714,6 +1805,20 @@ export class FaceScene {
     this.what = what
     this.lensT = lensT
   }
+
+  /**
+   * Top of the shoulders (camera y) at the horizontal distance shAx from the neck's axis, into
+   * shY (fields: double arguments would be boxed). It never falls as shAx grows.
+   */
+  private shoulderLine(): void {
+    const ax = this.shAx
+    // smoothstep(0.35, 1.5, ax) written out
+    const st = (ax - 0.35) / (1.5 - 0.35)
+    const ss = st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st)
+    this.shY = this.shoulderY + 0.45 * ss + (ax > 1.45 ? 2 * (ax - 1.45) * (ax - 1.45) : 0)
+  }
+  private shAx = 0.5
+  private shY = 0.5
 
   /** Shade the last trace(): the output fields; returns the part id. */
   shade(): number {
@@ -1905,6 +2010,10 @@ export class FaceScene {
     const v = y - this.gy
     const sq = this.gsq
     const rt = this.grt
+    // outside the rim's box (|u| ≤ gw, |v| ≤ gh) and the bridge's band: nothing (the
+    // divisions below are skipped for most of the head)
+    const vMax = this.gh + 0.7 * rt
+    if (u > this.gw || v > vMax || v < -vMax) return 0
     let a = u / this.gw
     let b = v / this.gh
     let a2 = a * a
@@ -1959,8 +2068,11 @@ export class FaceScene {
   }
 
   // ---------------- lighting helpers ----------------
-  /** Head-frame normal in nrm → camera frame, in place (no double arguments: no boxing). */
-  private toView(): void {
+  /**
+   * Head-frame normal in nrm → unit camera-frame normal, in place (no double arguments: no
+   * boxing). A normal that is unit already (unit true) stays unit under the rotation.
+   */
+  private toView(unit: boolean): void {
     const nrm = this.nrm
     const nx = nrm[0]
     const ny = nrm[1]
@@ -1968,33 +2080,36 @@ export class FaceScene {
     const vx = this.m00 * nx + this.m01 * ny + this.m02 * nz
     const vy = this.m10 * nx + this.m11 * ny + this.m12 * nz
     const vz = this.m20 * nx + this.m21 * ny + this.m22 * nz
-    const inv = 1 / Math.sqrt(vx * vx + vy * vy + vz * vz)
-    this.nrm[0] = vx * inv
-    this.nrm[1] = vy * inv
-    this.nrm[2] = vz * inv
+    const inv = unit ? 1 : 1 / Math.sqrt(vx * vx + vy * vy + vz * vz)
+    nrm[0] = vx * inv
+    nrm[1] = vy * inv
+    nrm[2] = vz * inv
   }
 
   /**
    * Light a surface with camera-space normal in nrm: RGB from the directional + sky light,
    * NIR from a frontal illuminator. wrap softens the terminator (subsurface scattering).
    */
-  private light(): void {
+  private light(material: number): void {
     const lp = this.lp
     const ar = lp[0]
     const ag = lp[1]
     const ab = lp[2]
     const an = lp[3]
-    const wrap = lp[4]
-    const ks = lp[5]
-    const sss = lp[6]
-    const shadow = lp[7]
-    const nirWrap = lp[8]
-    const nirKs = lp[9]
+    const mt = this.materials
+    const o = material * MATERIAL_STRIDE
+    const wrap = mt[o]
+    const ks = mt[o + 1]
+    const sss = mt[o + 2]
+    const nirWrap = mt[o + 3]
+    const nirKs = mt[o + 4]
+    const shadow = this.shadow
+    this.shadow = 1
     const nx = this.nrm[0]
     const ny = this.nrm[1]
     const nz = this.nrm[2]
     const ndl = nx * this.lx + ny * this.ly + nz * this.lz
-    let diff = (ndl + wrap) * lp[10] // lp[10] = 1 / (1 + wrap): constant at each call site
+    let diff = (ndl + wrap) * mt[o + 5] // 1 / (1 + wrap)
     if (diff < 0) diff = 0
     let hard = ndl < 0 ? 0 : ndl
     diff *= shadow
@@ -2017,7 +2132,7 @@ export class FaceScene {
     this.r = e * (ar * (this.ambR * hemi + I * this.lightR * (diff + 0.6 * sr)) + spec * this.lightR)
     this.g = e * (ag * (this.ambG * hemi + I * this.lightG * (diff - 0.15 * sr)) + spec * this.lightG)
     this.b = e * (ab * (this.ambB * hemi + I * this.lightB * (diff - 0.25 * sr)) + spec * this.lightB)
-    let dn = (nz + nirWrap) * lp[11] // lp[11] = 1 / (1 + nirWrap)
+    let dn = (nz + nirWrap) * mt[o + 6] // 1 / (1 + nirWrap)
     if (dn < 0) dn = 0
     let ns = 0
     if (nirKs > 0 && nz > 0.8) {
@@ -2256,6 +2371,24 @@ export class FaceScene {
     head.normal(this.nrm)
     if (head.pz <= 0.05) return PART.SKIN
     this.noseMarch()
+    return this.classifyFeatures()
+  }
+
+  /**
+   * Part id of the face point (surfX, surfY) with nose height surfNose, as shadeHead() left
+   * them for a pixel centre, or interpolated between centres: the antialiasing pass's
+   * sub-samples between painted features (whose outlines are smooth on the face) need no
+   * ray of their own.
+   */
+  classifySurface(fx: number, fy: number, nh: number): number {
+    this.mfx = fx
+    this.mfy = fy
+    this.mnh = nh
+    return this.classifyFeatures()
+  }
+
+  /** classifyHead() after the nose march: the feature outlines at (mfx, mfy), nose height mnh. */
+  private classifyFeatures(): number {
     const fx = this.mfx
     const fy = this.mfy
     const ax = fx < 0 ? -fx : fx
@@ -2354,31 +2487,20 @@ export class FaceScene {
     let part: number = PART.SKIN
     let fill = 1
     let edge = 0.55
-    let ks = 0.1
-    let nirKs = 0.08
-    const wrap = 0.35
     let gx = 0
     let gy = 0
     let occl = 1
     if (fz <= 0.05) {
       // back or far side of the head: plain skin
-      this.toView()
+      this.toView(true)
       {
         const lp = this.lp
         lp[0] = ar
         lp[1] = ag
         lp[2] = ab
         lp[3] = an
-        lp[4] = wrap
-        lp[5] = 0.04
-        lp[6] = 0.2
-        lp[7] = 1
-        lp[8] = 0.3
-        lp[9] = 0
-        lp[10] = 1 / (1 + wrap)
-        lp[11] = 1 / (1 + 0.3)
       }
-      this.light()
+      this.light(MAT.HEAD_BACK)
       this.fill = 1
       this.edge = edge
       this.depth = depth
@@ -2389,6 +2511,9 @@ export class FaceScene {
     fx = this.mfx
     fy = this.mfy
     const nh = this.mnh
+    this.surfX = fx
+    this.surfY = fy
+    this.surfNose = nh
     depth += this.mShift
     if (this.mFound && nh > 0) {
       const e = 0.005
@@ -2587,8 +2712,6 @@ export class FaceScene {
           part = PART.BROW
           fill = 0.35 + 0.3 * (1 - dens)
           edge = 0.2
-          ks = 0.03
-          nirKs = 0
         }
       }
     }
@@ -2596,8 +2719,6 @@ export class FaceScene {
     // ---- nose ----
     if (part === PART.SKIN && nh > 0.017) {
       part = PART.NOSE
-      ks = 0.16
-      nirKs = 0.16
       // nostrils
       const ndx = ax - this.alaX * 0.62
       const ndy = fy - (this.noseTip + this.tipR * 0.62) + 0.25 * ndx
@@ -2611,8 +2732,6 @@ export class FaceScene {
         an *= 0.25 * k
         fill = 0.3
         edge = 0.25
-        ks = 0
-        nirKs = 0
       }
     } else if (part === PART.SKIN && fy > this.noseTip && fy < this.subnasale + 0.03 && ax < this.alaX + this.alaR) {
       // shadow under the nose
@@ -2648,8 +2767,6 @@ export class FaceScene {
             an = this.skinNir * 0.93
             fill = 0.8
             edge = 0.32
-            ks = 0.18 + 0.25 * this.makeup
-            nirKs = 0.05
           } else if (fy >= yLi) {
             part = PART.LIP_LOWER
             const tt = (fy - yLi) / (yLo - yLi)
@@ -2660,8 +2777,6 @@ export class FaceScene {
             an = this.skinNir * 0.95
             fill = 0.85
             edge = 0.4
-            ks = 0.3 + 0.3 * this.makeup
-            nirKs = 0.08
           } else {
             // open mouth: teeth and interior
             const tt = (fy - yUi) / Math.max(1e-6, yLi - yUi)
@@ -2675,8 +2790,6 @@ export class FaceScene {
               an = 0.62 * sh
               fill = 0.95
               edge = 0.85
-              ks = 0.2
-              nirKs = 0
             } else {
               part = PART.MOUTH
               const deep = 0.35 + 0.65 * Math.abs(tt - 0.55)
@@ -2687,8 +2800,6 @@ export class FaceScene {
               an = (0.06 + 0.15 * tongue) * deep
               fill = 0.25
               edge = 0.0
-              ks = 0.05
-              nirKs = 0
             }
             gx = 0
             gy = 0
@@ -2746,23 +2857,15 @@ export class FaceScene {
     nrm[0] = nx
     nrm[1] = ny
     nrm[2] = nbz
-    this.toView()
+    this.toView(false)
     {
       const lp = this.lp
       lp[0] = ar * occl
       lp[1] = ag * occl
       lp[2] = ab * occl
       lp[3] = an * (0.6 + 0.4 * occl)
-      lp[4] = wrap
-      lp[5] = ks
-      lp[6] = 0.35
-      lp[7] = 1
-      lp[8] = 0.45
-      lp[9] = nirKs
-      lp[10] = 1 / (1 + wrap)
-      lp[11] = 1 / (1 + 0.45)
     }
-    this.light()
+    this.light(HEAD_MATERIAL[part])
     this.fill = fill
     this.edge = edge
     this.hatch()
@@ -2833,7 +2936,7 @@ export class FaceScene {
       nrm[1] = nrm[1] * 0.4 + eyv
       nrm[2] = nrm[2] * 0.4 + ezn
     }
-    this.toView()
+    this.toView(false)
     // iris centre in eye-local coordinates (lxe points outwards, so flip gaze per side)
     const icx = this.gazeDx * side
     const icy = this.gazeDy
@@ -2913,16 +3016,8 @@ export class FaceScene {
       lp[1] = ag
       lp[2] = ab
       lp[3] = an
-      lp[4] = 0.5
-      lp[5] = 0.04
-      lp[6] = 0
-      lp[7] = 1
-      lp[8] = 0.6
-      lp[9] = 0
-      lp[10] = 1 / (1 + 0.5)
-      lp[11] = 1 / (1 + 0.6)
     }
-    this.light()
+    this.light(MAT.EYE)
     // corneal glints: a reflection of the key light (RGB) and of the frontal illuminator (NIR)
     // small catchlights; below half a pixel they keep their energy rather than their size
     const gr0 = ir * 0.1
@@ -3076,7 +3171,7 @@ export class FaceScene {
       nrm[1] = ny
       nrm[2] = nz
     }
-    this.toView()
+    this.toView(true)
     const vtx = this.m00 * tx + this.m01 * ty + this.m02 * tz
     const vty = this.m10 * tx + this.m11 * ty + this.m12 * tz
     const vtz = this.m20 * tx + this.m21 * ty + this.m22 * tz
@@ -3129,16 +3224,8 @@ export class FaceScene {
       lp[1] = ag
       lp[2] = ab
       lp[3] = an
-      lp[4] = 0.25
-      lp[5] = 0
-      lp[6] = 0
-      lp[7] = 1
-      lp[8] = 0.3
-      lp[9] = 0
-      lp[10] = 1 / (1 + 0.25)
-      lp[11] = 1 / (1 + 0.3)
     }
-    this.light()
+    this.light(MAT.HAIR)
     const I = this.intensity * this.expo
     const spec = this.hairSpec * kk * (0.5 + strand) * occl * (hc.buzz ? 0.3 : 1) * sheen
     const facing = this.nrm[0] * this.lx + this.nrm[1] * this.ly + this.nrm[2] * this.lz
@@ -3177,7 +3264,7 @@ export class FaceScene {
       nrm[1] = nyh
       nrm[2] = nzh
     }
-    this.toView()
+    this.toView(false)
     if (this.nrm[2] < 0) {
       this.nrm[0] = -this.nrm[0]
       this.nrm[1] = -this.nrm[1]
@@ -3198,16 +3285,8 @@ export class FaceScene {
       lp[1] = sk[1] * k * redden
       lp[2] = sk[2] * k * redden
       lp[3] = this.skinNir * (1 - 0.6 * bowl)
-      lp[4] = 0.4
-      lp[5] = 0.05
-      lp[6] = 0.5
-      lp[7] = 1
-      lp[8] = 0.4
-      lp[9] = 0
-      lp[10] = 1 / (1 + 0.4)
-      lp[11] = 1 / (1 + 0.4)
     }
-    this.light()
+    this.light(MAT.EAR)
     this.fill = 1 - 0.5 * bowl
     this.edge = 0.7
     this.hatch()
@@ -3263,16 +3342,9 @@ export class FaceScene {
       lp[1] = sk[1] * ao * tone
       lp[2] = sk[2] * ao * tone
       lp[3] = this.skinNir * (0.7 + 0.3 * ao)
-      lp[4] = 0.35
-      lp[5] = 0.03
-      lp[6] = 0.35
-      lp[7] = shadow
-      lp[8] = 0.4
-      lp[9] = 0
-      lp[10] = 1 / (1 + 0.35)
-      lp[11] = 1 / (1 + 0.4)
     }
-    this.light()
+    this.shadow = shadow
+    this.light(MAT.NECK)
     this.fill = 1
     this.edge = 0.8
     this.hatch()
@@ -3305,16 +3377,8 @@ export class FaceScene {
           lp[1] = sk[1] * k
           lp[2] = sk[2] * k
           lp[3] = this.skinNir * 0.85
-          lp[4] = 0.35
-          lp[5] = 0.02
-          lp[6] = 0.3
-          lp[7] = 1
-          lp[8] = 0.4
-          lp[9] = 0
-          lp[10] = 1 / (1 + 0.35)
-          lp[11] = 1 / (1 + 0.4)
         }
-        this.light()
+        this.light(MAT.CHEST)
         this.fill = 1
         this.edge = 0.8
         this.hatch()
@@ -3344,16 +3408,8 @@ export class FaceScene {
       lp[1] = c[1] * folds
       lp[2] = c[2] * folds
       lp[3] = this.clothNir * folds
-      lp[4] = 0.3
-      lp[5] = 0.02
-      lp[6] = 0
-      lp[7] = 1
-      lp[8] = 0.3
-      lp[9] = 0
-      lp[10] = 1 / (1 + 0.3)
-      lp[11] = 1 / (1 + 0.3)
     }
-    this.light()
+    this.light(MAT.CLOTH)
     this.fill = 0.95
     this.edge = 0.75
     this.hatch()
@@ -3383,7 +3439,7 @@ export class FaceScene {
       nrm[1] = -0.2
       nrm[2] = 1
     }
-    this.toView()
+    this.toView(false)
     const f = this.frame
     {
       const lp = this.lp
@@ -3391,16 +3447,8 @@ export class FaceScene {
       lp[1] = f[1]
       lp[2] = f[2]
       lp[3] = this.frameNir
-      lp[4] = 0.1
-      lp[5] = 0.6
-      lp[6] = 0
-      lp[7] = 1
-      lp[8] = 0.2
-      lp[9] = 0.4
-      lp[10] = 1 / (1 + 0.1)
-      lp[11] = 1 / (1 + 0.2)
     }
-    this.light()
+    this.light(MAT.FRAME)
     this.fill = 0.15
     this.edge = 0
     this.depth = -t

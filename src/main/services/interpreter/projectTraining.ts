@@ -7,6 +7,7 @@ import { releaseFeatureRuntimes } from '../generatorFeatures'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { checkClasses, checkGenerator, InterpreterInputError, loadAnnotatedSamples, ProjectFeatureSource } from './projectData'
+import { predictUnannotated } from './predict'
 import { RUN_CONFIG, runInterpreterTraining, type RunConfigFile, type TrainContext, type TrainRunResult } from './trainRun'
 
 export async function trainFromProject(ctx: TrainContext, rawParams: unknown): Promise<TrainRunResult> {
@@ -17,13 +18,18 @@ export async function trainFromProject(ctx: TrainContext, rawParams: unknown): P
   try {
     const source = await ProjectFeatureSource.open(ctx.projectDir, samples.map((s) => s.id), params.features)
     const tf = await initTf()
+    const runId = ctx.jobDir.split(/[\\/]/).pop() ?? ''
     return await runInterpreterTraining(ctx, {
       config: params.config,
       classes: project.classes,
       samples,
       source,
       generator: { sha256: source.generatorSha256, path: source.generatorPath },
-      tf
+      tf,
+      // Model in the loop: the unannotated samples' masks, shown in the Gallery.
+      predict: async (progress) => {
+        await predictUnannotated({ projectDir: ctx.projectDir, progress, log: (text, level) => ctx.log(text, level), checkCancelled: () => ctx.checkCancelled(), artifact: (path) => ctx.artifact(path) }, tf.tf, runId)
+      }
     })
   } finally {
     await releaseFeatureRuntimes()

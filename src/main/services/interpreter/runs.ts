@@ -10,6 +10,7 @@ import type { JobInfo } from '../../../shared/jobs'
 import { WorkerToManagerSchema } from '../../../shared/jobs'
 import type { WorkerHost } from '../jobs/workerHost'
 import { workerEntry } from '../paths'
+import { readPredictionScores } from './predictions'
 import { EVAL_DIR, MODEL_DIR, ONNX_FILE, RUN_CONFIG, TRAIN_SUMMARY, type RunConfigFile } from './trainRun'
 
 const RUN_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
@@ -42,6 +43,7 @@ export async function readRun(projectDir: string, id: string, jobs: readonly Job
     generatorSha256: config?.generator?.sha256 ?? null,
     modelReady,
     onnx: existsSync(join(dir, ONNX_FILE)) ? `runs/${id}/${ONNX_FILE.split('\\').join('/')}` : null,
+    predictions: Object.keys((await readPredictionScores(dir))?.samples ?? {}).length,
     train: await readJson<InterpreterTrainSummary>(join(dir, TRAIN_SUMMARY)),
     eval: await readJson<InterpreterEvalSummary>(join(dir, EVAL_DIR, 'summary.json'))
   }

@@ -63,6 +63,12 @@ export interface TrainRunInput {
    * not one per step. Tests set 0 so that what they see does not depend on the machine's speed.
    */
   metricsIntervalMs?: number
+  /**
+   * Model in the loop: run after the final model is saved (also when a resumed run finds it
+   * done), before cross-validation, so predictions show while the folds train. A failure is
+   * logged and does not fail the run.
+   */
+  predict?: (progress: (fraction: number, message?: string) => void) => Promise<void>
   /** Test hook: told which samples each fold trains on. */
   onFold?: (fold: number, train: readonly string[], heldOut: readonly string[]) => void
 }
@@ -155,13 +161,26 @@ export async function runInterpreterTraining(ctx: TrainContext, input: TrainRunI
     const pixels = trainingIds(ids, held).reduce((s, id) => s + labelledOf.get(id)!, 0)
     phases.push({ name: `fold-${f}`, weight: estimateSteps(pixels, config) * 1.05, fold: f })
   })
-  const totalWeight = phases.reduce((s, p) => s + p.weight, 0)
+  // The prediction step after the final model counts as a tenth of its training.
+  const predictWeight = input.predict && !evaluateOnly ? phases[0].weight * 0.1 : 0
+  const totalWeight = phases.reduce((s, p) => s + p.weight, 0) + predictWeight
   let doneWeight = 0
 
   const checkpoint = resume ? await readCheckpoint(join(ctx.jobDir, CHECKPOINT)) : null
   const resumePhase = (checkpoint?.header.extra as CheckpointExtra | undefined)?.phase
   let train: InterpreterTrainSummary | null = null
   const gemm = await openGemm(ctx, config, input.tf)
+  const predictStep = async () => {
+    if (!predictWeight || !input.predict) return
+    const base = doneWeight
+    try {
+      await input.predict((fraction, message) => ctx.progress((base + fraction * predictWeight) / totalWeight, message))
+    } catch (error) {
+      if (ctx.signal.aborted) throw error
+      ctx.log(`predicting the unannotated samples failed: ${(error as Error).message}`, 'warn')
+    }
+    doneWeight += predictWeight
+  }
 
   try {
     for (const phase of phases) {
@@ -170,6 +189,7 @@ export async function runInterpreterTraining(ctx: TrainContext, input: TrainRunI
         if (phase.fold === null && existsSync(join(ctx.jobDir, TRAIN_SUMMARY))) train = JSON.parse(await readFile(join(ctx.jobDir, TRAIN_SUMMARY), 'utf8'))
         doneWeight += phase.weight
         ctx.log(`${phase.name}: already done`)
+        if (phase.fold === null) await predictStep()
         continue
       }
       const snapshot = checkpoint && resumePhase === phase.name ? checkpoint.snapshot : undefined
@@ -204,9 +224,11 @@ export async function runInterpreterTraining(ctx: TrainContext, input: TrainRunI
         ctx.artifact(relative(ctx, join(dir, 'model.json')))
         ctx.artifact(relative(ctx, join(ctx.jobDir, ONNX_FILE)))
         ctx.log(`model saved: ${train.steps} steps, ${train.epochs.toFixed(2)} epochs in ${train.seconds.toFixed(1)} s`)
-      } else {
-        await evaluateFold(ctx, input, bank, fold, plan.folds[fold], trainIds, result)
+        await result.trainer.dispose()
+        await predictStep()
+        continue
       }
+      await evaluateFold(ctx, input, bank, fold, plan.folds[fold], trainIds, result)
       await result.trainer.dispose()
     }
   } finally {

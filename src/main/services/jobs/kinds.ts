@@ -1,7 +1,7 @@
 // The job kinds the studio ships. Each runs in its own worker entry (src/main/workers).
 import { z } from 'zod'
 import { GeneratorRefSchema } from '../../../shared/project'
-import { TrainInterpreterParamsSchema, type TrainInterpreterParams } from '../../../shared/interpreter'
+import { PredictInterpreterParamsSchema, TrainInterpreterParamsSchema, type PredictInterpreterParams, type TrainInterpreterParams } from '../../../shared/interpreter'
 import { ExportGeneratorParamsSchema, TrainGeneratorParamsSchema, type ExportGeneratorParams, type TrainGeneratorParams } from '../../../shared/ganConfig'
 import { workerEntry } from '../paths'
 import type { JobKind } from './jobManager'
@@ -61,6 +61,14 @@ export function builtinJobKinds(): JobKind<never>[] {
       // Checkpoints in runs/<id>/checkpoints: a stopped run continues the same run.
       resumable: true
     } as JobKind<TrainInterpreterParams> as JobKind<never>,
+    {
+      kind: 'predict-interpreter',
+      entry: workerEntry('predictInterpreter'),
+      params: PredictInterpreterParamsSchema as never,
+      title: (p: PredictInterpreterParams) => `Predict unannotated samples with interpreter ${p.runId}`,
+      // Predicted samples are kept in runs/<run>/predictions: a stopped job continues.
+      resumable: true
+    } as JobKind<PredictInterpreterParams> as JobKind<never>,
     {
       kind: 'train-generator',
       entry: workerEntry('trainGenerator'),

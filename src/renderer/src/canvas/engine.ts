@@ -53,7 +53,7 @@ export interface SimilarityLimit {
   tolerance: number
 }
 
-export type ChangeReason = 'stroke' | 'lasso' | 'fill' | 'polygon' | 'undo' | 'redo' | 'load' | 'cancel'
+export type ChangeReason = 'stroke' | 'lasso' | 'fill' | 'polygon' | 'import' | 'undo' | 'redo' | 'load' | 'cancel'
 
 export interface ChangeEvent {
   /** Bounding box of every pixel this operation changed. */
@@ -154,6 +154,39 @@ export class PaintEngine extends Emitter<PaintEvents> {
     this.stateId = this.savedId = this.nextState++
     this.changed({ x: 0, y: 0, width, height }, 'load')
     this.emitHistory(0)
+  }
+
+  /**
+   * Replace every label with `labels` (an imported mask) as ONE undo step, stored like any
+   * other: the changed 64×64 tiles' boxes before and after, so an import that changes
+   * little costs little, and the memory cap applies as usual (a step larger than the cap
+   * is dropped, as for any step). Unlike load(), history is kept and the map is dirty.
+   * The preserve filter does not apply: an import replaces the mask as a whole.
+   * Returns the changed rect (null when the import equals the map).
+   */
+  importLabels(labels: Uint8Array): Rect | null {
+    const { width, height } = this
+    if (labels.length !== width * height) throw new RangeError(`imported mask has ${labels.length} values, the map is ${width}×${height}`)
+    if (this.stroke) this.endStroke()
+    const { map, opBounds } = this
+    opBounds.reset()
+    map.begin()
+    // One writeSpan per run of equal imported values; it skips pixels that already match.
+    for (let y = 0; y < height; y++) {
+      const row = y * width
+      let x = 0
+      while (x < width) {
+        const value = labels[row + x]
+        let end = x
+        while (end + 1 < width && labels[row + end + 1] === value) end++
+        map.writeSpan(y, x, end, value, WRITE_ANY, opBounds)
+        x = end + 1
+      }
+    }
+    const rect = opBounds.rect()
+    if (rect) this.changed(rect, 'import')
+    this.commit('import')
+    return rect
   }
 
   /** A copy of the labels for saving. */

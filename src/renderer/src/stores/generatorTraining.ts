@@ -70,10 +70,21 @@ export const useGeneratorTraining = defineStore('generatorTraining', () => {
     version.value++
   }
 
-  function select(id: string): void {
-    selectedId.value = id
+  /** Load a run's metrics and backend once (later changes arrive as events). */
+  function ensureLoaded(id: string): void {
     if (!metricStore.has(id)) void load(id)
   }
+
+  function select(id: string): void {
+    selectedId.value = id
+    ensureLoaded(id)
+  }
+
+  /** The running training job and its TensorFlow.js backend (for the status bar). */
+  const activeBackend = computed<{ runId: string; backend: string | null } | null>(() => {
+    const run = jobs.running.find((j) => j.kind === TRAIN_GENERATOR_JOB)
+    return run ? { runId: run.id, backend: backends.value[run.id] ?? null } : null
+  })
 
   async function start(params: TrainingStartParams): Promise<JobInfo> {
     busy.value = true
@@ -150,6 +161,8 @@ export const useGeneratorTraining = defineStore('generatorTraining', () => {
     load,
     metrics,
     select,
+    ensureLoaded,
+    activeBackend,
     start,
     latestPreview,
     exportedFiles,

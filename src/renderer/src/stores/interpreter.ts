@@ -4,7 +4,7 @@
 import { defineStore } from 'pinia'
 import { ref, shallowRef } from 'vue'
 import type { JobMetricPoint } from '@shared/jobs'
-import type { InterpreterConfigInput, InterpreterRunInfo } from '@shared/interpreter'
+import type { InterpreterConfigInput, InterpreterPredictionsInfo, InterpreterRunInfo } from '@shared/interpreter'
 import { studio } from '../api/studio'
 import { useJobs } from './jobs'
 
@@ -82,6 +82,20 @@ export const useInterpreter = defineStore('interpreter', () => {
     })
   }
 
+  /** The stored predictions (model in the loop): which run, how many, stale or current. */
+  const predictions = ref<InterpreterPredictionsInfo | null>(null)
+  async function refreshPredictions(): Promise<void> {
+    try {
+      predictions.value = await studio().interpreter.predictions({})
+    } catch {
+      predictions.value = null
+    }
+  }
+  /** Predicts every unannotated sample with the newest trained run (a predict-interpreter job). */
+  async function predictAll(): Promise<void> {
+    useJobs().upsert(await studio().interpreter.predictAll({}))
+  }
+
   async function train(config: InterpreterConfigInput): Promise<string> {
     const job = await studio().jobs.start({ kind: 'train-interpreter', params: { config } })
     useJobs().upsert(job)
@@ -91,7 +105,7 @@ export const useInterpreter = defineStore('interpreter', () => {
     return job.id
   }
 
-  return { runs, selectedId, version, loaded, refresh, select, metrics, loadMetrics, listen, train }
+  return { runs, selectedId, version, loaded, refresh, select, metrics, loadMetrics, listen, train, predictions, refreshPredictions, predictAll }
 })
 
 /** Keeps, per step and metric family, the last point (a resumed run re-reports some steps). */

@@ -24,5 +24,13 @@ export const useToasts = defineStore('toasts', () => {
   function error(error: unknown): void {
     show('error', error instanceof Error ? error.message : String(error))
   }
-  return { toasts, show, dismiss, error }
+  /** Run a call whose failure only needs telling (cancel, resume, remove): errors become a toast. */
+  async function attempt(action: () => Promise<unknown>): Promise<void> {
+    try {
+      await action()
+    } catch (caught) {
+      error(caught)
+    }
+  }
+  return { toasts, show, dismiss, error, attempt }
 })

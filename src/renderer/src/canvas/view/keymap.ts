@@ -26,6 +26,7 @@ export type EditorAction =
   | { type: 'prev-sample' }
   | { type: 'next-sample' }
   | { type: 'next-unannotated' }
+  | { type: 'next-suggested' }
   | { type: 'toggle-done' }
   | { type: 'save' }
   | { type: 'help' }
@@ -119,7 +120,7 @@ export function resolveKey(e: KeyLike): EditorAction | null {
     case 'w':
       return { type: 'opacity', direction: 1 }
     case 'n':
-      return shift ? null : { type: 'next-unannotated' }
+      return shift ? { type: 'next-suggested' } : { type: 'next-unannotated' }
     case 'd':
       return shift ? null : { type: 'toggle-done' }
   }
@@ -176,6 +177,7 @@ export const SHORTCUTS: ShortcutGroup[] = [
       { keys: [',', '←'], what: 'Previous sample' },
       { keys: ['.', '→'], what: 'Next sample' },
       { keys: ['N'], what: 'Next unannotated sample' },
+      { keys: ['Shift+N'], what: 'Next suggested sample (the interpreter is least sure of it)' },
       { keys: ['D'], what: 'Mark done / in progress' },
       { keys: ['?'], what: 'This sheet' }
     ]

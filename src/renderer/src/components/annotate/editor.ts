@@ -13,8 +13,15 @@
 // rectangle of the mask (putImageData of colorizeRect output, per tile) and redraws the
 // layers that changed with layer.draw() — Konva's batchDraw() would defer to the frame
 // after ours, adding a frame of latency, so the batching is done here instead.
+//
+// Zoomed out, the mask and the image are drawn from downscaled copies (canvas/pyramid.ts
+// for the labels, halved canvases for the images): at "fit" an 8192² mask is one 1024²
+// level instead of sixty-four 1024² tiles. Each level keeps the rectangle changed since it
+// was last painted, so the pyramid follows every stroke from the dirty rectangles alone;
+// painting always works on the full-resolution map.
 import Konva from 'konva'
 import {
+  LabelPyramid,
   PaintEngine,
   colorizeRect,
   makeColorLut,
@@ -26,6 +33,7 @@ import {
   type SimilarityLimit,
   type StrokeTool
 } from '../../canvas'
+import { BoundsAccumulator } from '../../canvas/rect'
 import { Autosaver, type SaveState } from '../../canvas/view/autosave'
 import { applyLevels, autoLevels, isIdentityLevels, levelsLut, type Levels } from '../../canvas/view/levels'
 import { growRect, outlineRect } from '../../canvas/view/outline'
@@ -89,14 +97,30 @@ export interface PerfRecord {
   frames: number[]
 }
 
+/** One display level of the mask: 0 is the full-resolution map, then the pyramid's levels. */
+interface MaskLevel {
+  /** Map pixels per level pixel along each axis: 1, 2, 4, … */
+  scale: number
+  width: number
+  height: number
+  /** The level's labels (level 0: the engine's live buffer). */
+  labels: () => Uint8Array
+  grid: TileGrid
+  tiles: HTMLCanvasElement[]
+  /** Changed since the level was last painted, in level pixels. */
+  pending: BoundsAccumulator
+  /** Repaint all of it when it is next shown (colours or outline mode changed meanwhile). */
+  full: boolean
+}
+
 interface Session {
   sampleId: string
   width: number
   height: number
   engine: PaintEngine
   saver: Autosaver
-  grid: TileGrid
-  tiles: HTMLCanvasElement[]
+  pyramid: LabelPyramid
+  levels: MaskLevel[]
   /** Something reached the disk that the engine's state id does not describe (a stroke saved mid-way then cancelled, an import). */
   forced: boolean
   /** Status to send with the next save (Mark done). */
@@ -111,6 +135,9 @@ interface ModalityImage {
   /** Levels-adjusted display copy (absent while levels are identity). */
   display?: HTMLCanvasElement
   levelsKey?: string
+  /** Halved copies of the displayed picture for zoomed-out levels (index 0 = level 1), for pyramidKey. */
+  pyramid?: HTMLCanvasElement[]
+  pyramidKey?: string
 }
 
 const DARK = 'rgba(0,0,0,0.85)'
@@ -124,7 +151,8 @@ class Pane {
   readonly imageNode = new Konva.Image({ image: undefined, listening: false, perfectDrawEnabled: false })
   readonly maskGroup = new Konva.Group({ listening: false })
   readonly overlayGroup = new Konva.Group({ listening: false })
-  tileNodes: Konva.Image[] = []
+  /** Per display level, its tiles' nodes (in map coordinates); only the shown level's group is visible. */
+  levelGroups: { group: Konva.Group; nodes: Konva.Image[] }[] = []
   readonly cursorOuter: Konva.Circle
   readonly cursorInner: Konva.Circle
   readonly squareOuter: Konva.Rect
@@ -193,17 +221,24 @@ class Pane {
     return { x: clientX - r.left, y: clientY - r.top }
   }
 
-  setTiles(tiles: HTMLCanvasElement[], grid: TileGrid, width: number, height: number): void {
-    for (const node of this.tileNodes) node.destroy()
-    this.tileNodes = tiles.map((canvas, index) => {
-      const r = tileRect(grid, width, height, index)
-      return new Konva.Image({ image: canvas, x: r.x, y: r.y, width: r.width, height: r.height, listening: false, perfectDrawEnabled: false })
+  setLevels(levels: MaskLevel[], shown: number): void {
+    for (const { group } of this.levelGroups) group.destroy()
+    this.levelGroups = levels.map((level, index) => {
+      const group = new Konva.Group({ listening: false, visible: index === shown })
+      // A level's tile covers scale × its pixels of the map, so the layer transform is shared.
+      const nodes = level.tiles.map((canvas, i) => {
+        const r = tileRect(level.grid, level.width, level.height, i)
+        const k = level.scale
+        return new Konva.Image({ image: canvas, x: r.x * k, y: r.y * k, width: r.width * k, height: r.height * k, listening: false, perfectDrawEnabled: false })
+      })
+      if (nodes.length) group.add(...nodes)
+      this.maskGroup.add(group)
+      return { group, nodes }
     })
-    if (this.tileNodes.length) this.maskGroup.add(...this.tileNodes)
     this.maskDirty = true
   }
 
-  applyTransform(t: ViewTransform, image: Size, grid: TileGrid | null): void {
+  applyTransform(t: ViewTransform, image: Size, levels: MaskLevel[] | null, shown = 0): void {
     for (const node of [this.imageLayer, this.maskLayer]) {
       node.position({ x: t.x, y: t.y })
       node.scale({ x: t.zoom, y: t.zoom })
@@ -212,12 +247,18 @@ class Pane {
     this.overlayGroup.scale({ x: t.zoom, y: t.zoom })
     // Nearest-neighbour when magnified (pixels stay square), smoothing when minified.
     this.imageLayer.imageSmoothingEnabled(t.zoom < 1)
-    if (grid) {
+    if (levels) {
       const visible = visibleImageRect(t, this.size, image)
-      this.tileNodes.forEach((node, index) => {
-        const r = tileRect(grid, image.width, image.height, index)
-        const show = !!visible && r.x < visible.x + visible.width && r.x + r.width > visible.x && r.y < visible.y + visible.height && r.y + r.height > visible.y
-        if (node.visible() !== show) node.visible(show)
+      this.levelGroups.forEach(({ group, nodes }, index) => {
+        if (group.visible() !== (index === shown)) group.visible(index === shown)
+        if (index !== shown) return
+        // Cull the shown level's tiles outside the view (node rectangles are in map pixels).
+        for (const node of nodes) {
+          const x = node.x()
+          const y = node.y()
+          const show = !!visible && x < visible.x + visible.width && x + node.width() > visible.x && y < visible.y + visible.height && y + node.height() > visible.y
+          if (node.visible() !== show) node.visible(show)
+        }
       })
     }
     this.imageDirty = this.maskDirty = this.overlayDirty = true
@@ -247,6 +288,17 @@ function canvasOf(width: number, height: number): HTMLCanvasElement {
   return c
 }
 
+/** A display level with its tile canvases, to be painted in full when first shown. */
+function maskLevel(scale: number, width: number, height: number, labels: () => Uint8Array): MaskLevel {
+  const grid = tileGrid(width, height)
+  const tiles: HTMLCanvasElement[] = []
+  for (let i = 0; i < grid.columns * grid.rows; i++) {
+    const r = tileRect(grid, width, height, i)
+    tiles.push(canvasOf(r.width, r.height))
+  }
+  return { scale, width, height, labels, grid, tiles, pending: new BoundsAccumulator(), full: true }
+}
+
 export class AnnotationEditor {
   private session: Session | null = null
   private readonly panes: (Pane | null)[] = [null, null]
@@ -259,6 +311,10 @@ export class AnnotationEditor {
   private fitMode = true
   private raf = 0
   private fullMaskRepaint = false
+  /** Draw zoomed-out views from the pyramid (the benchmark turns it off to measure the difference). */
+  private pyramidEnabled = true
+  /** The display level the panes show now. */
+  private shownLevel = 0
   private countsDirty = false
   private transformDirty = false
   private cursorDirty = false
@@ -305,11 +361,11 @@ export class AnnotationEditor {
     pane.listen('contextmenu', (e) => e.preventDefault())
     const s = this.session
     if (s) {
-      pane.setTiles(s.tiles, s.grid, s.width, s.height)
+      pane.setLevels(s.levels, this.shownLevel)
       this.showModality(pane)
       if (this.fitMode) this.fit()
       else this.keepInView()
-      pane.applyTransform(this.t, s, s.grid)
+      pane.applyTransform(this.t, s, s.levels, this.shownLevel)
     }
     this.applyMaskDisplay()
     this.updateSurfaceCursor()
@@ -364,19 +420,19 @@ export class AnnotationEditor {
     if (token !== this.openToken || this.destroyed) return
     const engine = new PaintEngine(args.width, args.height)
     if (args.labels) engine.load(args.labels, args.width, args.height)
-    const grid = tileGrid(args.width, args.height)
-    const tiles: HTMLCanvasElement[] = []
-    for (let i = 0; i < grid.columns * grid.rows; i++) {
-      const r = tileRect(grid, args.width, args.height, i)
-      tiles.push(canvasOf(r.width, r.height))
-    }
+    const pyramid = new LabelPyramid(args.width, args.height)
+    pyramid.rebuild(engine.labels)
+    const levels = [
+      maskLevel(1, args.width, args.height, () => engine.labels),
+      ...pyramid.levels.map((level, index) => maskLevel(2 << index, level.width, level.height, () => level.labels))
+    ]
     const session: Session = {
       sampleId: args.sampleId,
       width: args.width,
       height: args.height,
       engine,
-      grid,
-      tiles,
+      pyramid,
+      levels,
       forced: false,
       offs: [],
       saver: undefined as unknown as Autosaver
@@ -403,7 +459,8 @@ export class AnnotationEditor {
     this.images.clear()
     this.polygon = []
     this.hooks.onPolygon(0)
-    for (const pane of this.panes) pane?.setTiles(tiles, grid, args.width, args.height)
+    this.shownLevel = 0
+    for (const pane of this.panes) pane?.setLevels(levels, 0)
     this.fullMaskRepaint = true
     this.countsDirty = true
     engine.takeDirty()
@@ -494,17 +551,14 @@ export class AnnotationEditor {
   }
 
   /**
-   * Replace the whole map (an import): history starts again from the imported labels,
-   * which are saved at once.
+   * Replace the whole map (an import) as one undo step (Ctrl+Z brings the previous mask
+   * back exactly), then save at once.
    */
   async replaceLabels(labels: Uint8Array): Promise<void> {
     const s = this.session
     if (!s) return
-    s.engine.load(labels, s.width, s.height)
-    s.forced = true
-    this.fullMaskRepaint = true
-    this.countsDirty = true
-    this.requestFrame()
+    this.cancelPolygon()
+    s.engine.importLabels(labels)
     await s.saver.flush()
     if (s.saver.state === 'error') throw s.saver.error
   }
@@ -577,18 +631,24 @@ export class AnnotationEditor {
       pane.imageDirty = true
       return
     }
-    pane.imageNode.image(this.displaySource(pane.modality, image))
+    pane.imageNode.image(this.displaySource(pane.modality, image, this.shownLevel))
     pane.imageNode.size({ width: s.width, height: s.height })
     pane.imageDirty = true
   }
 
-  private displaySource(modality: string, image: ModalityImage): CanvasImageSource {
+  /** The picture a pane shows: levels-adjusted when set, halved `level` times when zoomed out. */
+  private displaySource(modality: string, image: ModalityImage, level = 0): CanvasImageSource {
+    const { source, key } = this.adjustedSource(modality, image)
+    return level > 0 ? this.downscaled(image, source, key, level) : source
+  }
+
+  private adjustedSource(modality: string, image: ModalityImage): { source: CanvasImageSource; key: string } {
     const levels = this.levels[modality]
-    if (!levels || isIdentityLevels(levels)) return image.element
+    if (!levels || isIdentityLevels(levels)) return { source: image.element, key: 'original' }
     const key = `${levels.low}/${levels.high}/${levels.gamma}`
-    if (image.display && image.levelsKey === key) return image.display
+    if (image.display && image.levelsKey === key) return { source: image.display, key }
     const pixels = this.pixelsOf(modality)
-    if (!pixels) return image.element
+    if (!pixels) return { source: image.element, key: 'original' }
     const w = image.element.naturalWidth
     const h = image.element.naturalHeight
     image.display ??= canvasOf(w, h)
@@ -597,7 +657,32 @@ export class AnnotationEditor {
     applyLevels(pixels, out.data, levelsLut(levels))
     ctx.putImageData(out, 0, 0)
     image.levelsKey = key
-    return image.display
+    return { source: image.display, key }
+  }
+
+  /** `source` halved `level` times with smoothing, each halving cached (per levels setting `key`). */
+  private downscaled(image: ModalityImage, source: CanvasImageSource, key: string, level: number): CanvasImageSource {
+    if (image.pyramidKey !== key) {
+      image.pyramid = []
+      image.pyramidKey = key
+    }
+    const copies = image.pyramid!
+    let previous = source
+    let w = image.element.naturalWidth
+    let h = image.element.naturalHeight
+    for (let l = 1; l <= level; l++) {
+      w = Math.max(1, Math.ceil(w / 2))
+      h = Math.max(1, Math.ceil(h / 2))
+      if (!copies[l - 1]) {
+        const canvas = canvasOf(w, h)
+        const ctx = canvas.getContext('2d')!
+        ctx.imageSmoothingQuality = 'high'
+        ctx.drawImage(previous, 0, 0, w, h)
+        copies[l - 1] = canvas
+      }
+      previous = copies[l - 1]
+    }
+    return previous
   }
 
   /** A modality's RGBA pixels, read once by drawing the <img> into an offscreen canvas. */
@@ -898,16 +983,25 @@ export class AnnotationEditor {
     const s = this.session
     if (s) {
       const dirty = s.engine.takeDirty()
+      if (dirty) {
+        s.levels[0].pending.addRect(dirty)
+        s.pyramid.update(s.engine.labels, dirty).forEach((rect, index) => s.levels[index + 1].pending.addRect(rect))
+      }
       if (this.fullMaskRepaint) {
         this.fullMaskRepaint = false
-        this.paintMask(s, { x: 0, y: 0, width: s.width, height: s.height })
-      } else if (dirty) {
-        this.paintMask(s, this.settings.outline ? growRect(dirty, 1, s.width, s.height) : dirty)
+        for (const level of s.levels) level.full = true
       }
+      const shown = this.levelFor(s)
+      if (shown !== this.shownLevel) {
+        this.shownLevel = shown
+        this.transformDirty = true
+        for (const pane of this.panes) if (pane) this.showModality(pane)
+      }
+      this.paintLevel(s.levels[shown])
     }
     if (this.transformDirty) {
       this.transformDirty = false
-      for (const pane of this.panes) if (pane && s) pane.applyTransform(this.t, s, s.grid)
+      for (const pane of this.panes) if (pane && s) pane.applyTransform(this.t, s, s.levels, this.shownLevel)
       this.hooks.onView(this.t)
     }
     if (this.cursorDirty) {
@@ -929,19 +1023,69 @@ export class AnnotationEditor {
     if (this.perf) this.perf.frames.push(performance.now() - t0)
   }
 
-  /** Re-colour `rect` of the label map into the tile canvases. */
-  private paintMask(s: Session, rect: Rect): void {
+  /**
+   * The display level for the zoom: the smallest level still at least as fine as the
+   * screen (level L is drawn at zoom × 2^L, between 0.5 and 1 when zoomed out).
+   */
+  private levelFor(s: Session): number {
+    if (!this.pyramidEnabled || this.t.zoom >= 0.5) return 0
+    return Math.min(s.levels.length - 1, Math.floor(Math.log2(1 / this.t.zoom)))
+  }
+
+  /** Bring a level's tile canvases up to date: all of it, or what changed since it was last painted. */
+  private paintLevel(level: MaskLevel): void {
+    let rect: Rect | null
+    if (level.full) {
+      level.full = false
+      rect = { x: 0, y: 0, width: level.width, height: level.height }
+    } else {
+      rect = level.pending.rect()
+      if (rect && this.settings.outline) rect = growRect(rect, 1, level.width, level.height)
+    }
+    level.pending.reset()
+    if (rect) this.paintMask(level, rect)
+  }
+
+  /** Re-colour `rect` (level pixels) of a level's labels into its tile canvases. */
+  private paintMask(level: MaskLevel, rect: Rect): void {
     const outline = this.settings.outline
-    forEachTile(s.grid, s.width, s.height, rect, (index, part) => {
-      const tile = s.tiles[index]
+    const labels = level.labels()
+    forEachTile(level.grid, level.width, level.height, rect, (index, part) => {
+      const tile = level.tiles[index]
       const ctx = tile.getContext('2d')!
       const data = ctx.createImageData(part.width, part.height)
-      if (outline) outlineRect(s.engine.labels, s.width, s.height, part, this.lut, data.data)
-      else colorizeRect(s.engine.labels, s.width, part, this.lut, data.data)
-      const origin = tileRect(s.grid, s.width, s.height, index)
+      if (outline) outlineRect(labels, level.width, level.height, part, this.lut, data.data)
+      else colorizeRect(labels, level.width, part, this.lut, data.data)
+      const origin = tileRect(level.grid, level.width, level.height, index)
       ctx.putImageData(data, part.x - origin.x, part.y - origin.y)
     })
     for (const pane of this.panes) if (pane) pane.maskDirty = true
+  }
+
+  /** Benchmark switch: draw zoomed-out views from the full-resolution tiles (false) or the pyramid (true). */
+  setPyramid(on: boolean): void {
+    this.pyramidEnabled = on
+    this.transformDirty = true
+    this.requestFrame()
+  }
+
+  /**
+   * Benchmark: redraw the main pane's mask layer `times` times as it is now; the milliseconds
+   * of each, raster included (Chrome records canvas draws and rasterizes them later; reading
+   * one pixel back makes it finish the drawing inside the measurement).
+   */
+  timeMaskRedraws(times: number): number[] {
+    const pane = this.panes[0]
+    if (!pane) return []
+    const ctx = pane.maskLayer.getCanvas()._canvas.getContext('2d')!
+    const out: number[] = []
+    for (let i = 0; i < times; i++) {
+      const t0 = performance.now()
+      pane.maskLayer.draw()
+      ctx.getImageData(0, 0, 1, 1)
+      out.push(performance.now() - t0)
+    }
+    return out
   }
 
   private drawOverlay(): void {

@@ -16,6 +16,10 @@ export interface AnnotateTestHook {
   history(): { steps: number; bytes: number } | null
   perfStart(): void
   perfTake(): PerfRecord | null
+  /** Draw zoomed-out views from the pyramid (default) or from the full-resolution tiles. */
+  setPyramid(on: boolean): void
+  /** Milliseconds of each of `times` redraws of the main pane's mask layer as it is now. */
+  timeMaskRedraws(times: number): number[]
 }
 
 declare global {

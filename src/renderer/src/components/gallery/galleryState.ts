@@ -8,6 +8,10 @@ export interface GalleryState {
   selected: Set<string>
   scrollTop: number
   focusId: string | null
+  /** 'id' (sample order) or 'suggested' (the most uncertain predicted samples first). */
+  order: 'id' | 'suggested'
+  /** Whether tiles show the interpreter's predicted masks over the images. */
+  showPredictions: boolean
 }
 
 export const galleryState: GalleryState = {
@@ -16,7 +20,9 @@ export const galleryState: GalleryState = {
   modalityView: 'all',
   selected: new Set(),
   scrollTop: 0,
-  focusId: null
+  focusId: null,
+  order: 'id',
+  showPredictions: true
 }
 
 /** The detail view reports the sample it shows, so the Gallery focuses it on return. */
