@@ -5,7 +5,8 @@
 // A config is plain JSON (written to runs/<id>/config.json and stored in every checkpoint);
 // `parseGanConfig` validates it with zod and names the offending field on error. Presets:
 //   demo              conditional 64², RGB + NIR, supervised (L1 against the render of the
-//                     same parameters), the generator shipped in resources/demo-generator
+//                     same parameters, then class-weighted L1 fine-tuning), the generator
+//                     shipped in resources/demo-generator
 //   unconditional-64  the BiFaceGAN recipe: adversarial only, one D per modality, R1 on every D
 //   conditional-128   Gecer-style 3DMM-conditioned generator at 128², L1 + adversarial
 import { z } from 'zod'
@@ -262,12 +263,12 @@ export const GAN_PRESETS = {
     optimizer: { gLr: 0.02, dLr: 0.002, beta1: 0.5, beta2: 0.99, epsilon: 1e-8, rampDownSteps: 1600, restartAtStep: 4000, restartLrScale: 0.25 },
     ema: { halfLifeImages: 1000, rampup: 0.1 },
     batchSize: 8,
-    // 4000 steps = 32 000 images: ~0.6 CPU-s per step on one core of a 2-core laptop. An
+    // 5200 steps = 41 600 images: ~0.6 CPU-s per step on one core of a 2-core laptop. An
     // adversarial step (one D per modality, R1) costs over 6× as much here, so the demo stays
     // supervised; the adversarial presets are below. Steps 4000… are the class-weighted fine-tuning.
     steps: 5200,
     seed: 1,
-    // 5000 distinct faces rendered once and kept in memory (64² RGB + NIR: 80 MB).
+    // 5000 distinct faces rendered once and kept in memory (64² RGB + NIR + mask: 100 MB).
     data: { source: 'renderer', seedStart: 1_000_000, count: 5000, cacheSize: 5000 },
     checkpointEvery: 100,
     previewEvery: 100,
