@@ -28,7 +28,7 @@ describe('seeded normal sampler (twinlight-normal-v1)', () => {
       ]
     `)
     const words = new SeededRandom(123, 0)
-    expect([words.nextUint32(), words.nextUint32()]).toMatchInlineSnapshot(`
+    expect([words.nextU32(), words.nextU32()]).toMatchInlineSnapshot(`
       [
         1762409102,
         4268506169,

@@ -34,6 +34,7 @@
 // ((n1 + n2)²/2 dot products) and table look-ups per subset.
 import { check } from './errors'
 import { GaussianStats, dotAt, gaussianStats, jacobiEigenSymmetric, multiplyABt, pivotedCholesky } from './linalg'
+import { Xoshiro128 } from '../random/xoshiro128'
 
 export type FeatureVector = ArrayLike<number>
 
@@ -140,47 +141,20 @@ export function frechetDistance(a: FeatureVector[], b: FeatureVector[], opts: Di
 
 // ---------------------------------------------------------------- KID
 
-/** Seeded xoshiro128** PRNG (state from a splitmix-style hash of the seed); next() is uniform in [0, 1). */
-export class Prng {
-  private s = new Uint32Array(4)
-
+/** Seeded xoshiro128** (random/xoshiro128.ts, keyed by the seed itself); next() is uniform in [0, 1). */
+export class Prng extends Xoshiro128 {
   constructor(seed = 0) {
-    let x = seed >>> 0
-    for (let i = 0; i < 4; i++) {
-      x = (x + 0x9e3779b9) >>> 0
-      let z = x
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0
-      this.s[i] = (z ^ (z >>> 16)) >>> 0
-    }
-    if ((this.s[0] | this.s[1] | this.s[2] | this.s[3]) === 0) this.s[0] = 1
-  }
-
-  nextUint32(): number {
-    const s = this.s
-    const result = Math.imul(rotl(Math.imul(s[1], 5), 7), 9) >>> 0
-    const t = s[1] << 9
-    s[2] ^= s[0]
-    s[3] ^= s[1]
-    s[1] ^= s[2]
-    s[0] ^= s[3]
-    s[2] ^= t
-    s[3] = rotl(s[3], 11)
-    return result
+    super(seed >>> 0)
   }
 
   next(): number {
-    return this.nextUint32() / 4294967296
+    return this.nextU32() / 4294967296
   }
 
   /** Uniform integer in [0, n). */
   int(n: number): number {
     return Math.floor(this.next() * n)
   }
-}
-
-function rotl(x: number, k: number): number {
-  return ((x << k) | (x >>> (32 - k))) >>> 0
 }
 
 /** m distinct indices from [0, n), by a partial Fisher–Yates shuffle. */

@@ -5,13 +5,7 @@
 // stream is bit-exact everywhere; the few float transforms (normal()) use Math.log/cos/sqrt,
 // which V8 computes with its own fdlibm port, identical across platforms.
 
-/** Mix a 32-bit value (the splitmix32 / murmur3 finalizer). */
-export function mix32(x: number): number {
-  let z = x | 0
-  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b)
-  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35)
-  return (z ^ (z >>> 16)) >>> 0
-}
+import { mix32 } from '../random/xoshiro128'
 
 /**
  * Fold any non-negative integer seed (up to Number.MAX_SAFE_INTEGER) and a stream number into
