@@ -24,6 +24,7 @@
 //              predicts classes only, and CVAT imports class masks without it.
 // Rejected samples (when kept) go to rejected/<modality|masks>/<stem>.png in every preset.
 import type { DatasetClass } from './types'
+import { mix32 } from '../random/xoshiro128'
 import { DATASET_LAYOUTS, type DatasetLayoutId } from '../../../shared/dataset'
 
 export const LAYOUTS = DATASET_LAYOUTS
@@ -33,20 +34,9 @@ export function stemForSeed(seed: number): string {
   return String(seed).padStart(8, '0')
 }
 
-/** MurmurHash3's 32-bit finaliser of the seed. */
-export function seedHash(seed: number): number {
-  let h = seed >>> 0
-  h ^= h >>> 16
-  h = Math.imul(h, 0x85ebca6b)
-  h ^= h >>> 13
-  h = Math.imul(h, 0xc2b2ae35)
-  h ^= h >>> 16
-  return h >>> 0
-}
-
-/** mmseg split: "val" when seedHash(seed) mod 100 < valPercent, else "train". */
+/** mmseg split: "val" when MurmurHash3's 32-bit finaliser of the seed, mod 100, is < valPercent, else "train". */
 export function splitOf(seed: number, valPercent: number): 'train' | 'val' {
-  return seedHash(seed) % 100 < valPercent ? 'val' : 'train'
+  return mix32(seed) % 100 < valPercent ? 'val' : 'train'
 }
 
 const folderOf = (key: string) => (key === 'mask' ? 'masks' : key)
