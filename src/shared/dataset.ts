@@ -120,6 +120,15 @@ export function datasetFolderName(params: { name: string; shard?: { index: numbe
   return params.shard ? `${params.name}.shard-${params.shard.index}-of-${params.shard.count}` : params.name
 }
 
+/**
+ * The uncertainty filter's k = floor(x · N), with x · N first rounded to 6 decimals (so 0.29 · 100
+ * gives 29, not 28 from 28.999999999999996); engine/dataset/filters.ts states the whole rule.
+ */
+export function dropCount(fraction: number, n: number): number {
+  if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`the drop fraction must be in 0..1, got ${fraction}`)
+  return Math.floor(Math.round(fraction * n * 1e6) / 1e6)
+}
+
 /** Keys of a make-dataset job's metric points that are not decision counts (workers/makeDataset.ts). */
 export const DATASET_RATE_KEYS = ['samplesPerSecond', 'done', 'total'] as const
 

@@ -40,6 +40,13 @@ export interface JobInfo {
 export interface JobMetricPoint {
   step: number
   values: Record<string, number>
+  /**
+   * Per-item values reported since the previous point, column by column (every column has one
+   * entry per item; null = no value). A make-dataset run sends its new samples' scores this way
+   * (shared/datasetLive.ts), so a view builds live distributions from the points without
+   * re-reading every record, and metrics.jsonl holds each item once however long the run.
+   */
+  items?: Record<string, Array<number | null>>
 }
 
 // ---------------------------------------------------------------------------------------
@@ -65,7 +72,7 @@ export type ManagerToWorker = WorkerStartMessage | WorkerCancelMessage
 export const WorkerToManagerSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('progress'), fraction: z.number().min(0).max(1), message: z.string().optional() }),
   z.object({ type: z.literal('log'), level: z.enum(['info', 'warn', 'error']), text: z.string() }),
-  z.object({ type: z.literal('metrics'), step: z.number(), values: z.record(z.string(), z.number()) }),
+  z.object({ type: z.literal('metrics'), step: z.number(), values: z.record(z.string(), z.number()), items: z.record(z.string(), z.array(z.number().nullable())).optional() }),
   z.object({ type: z.literal('artifact'), path: z.string() }),
   z.object({ type: z.literal('done'), result: z.unknown().optional() }),
   z.object({ type: z.literal('error'), message: z.string(), stack: z.string().optional() }),

@@ -1,8 +1,9 @@
 // The Dataset view end to end, in Chromium against the real browser-mode server: a project with
 // the toy ONNX generator and a small interpreter export, a dataset run launched from the view
-// (live counts), then the result browsed — the counts, the histogram with its threshold, the
-// rejected samples sorted by uncertainty, one sample's files and record — all checked against
-// the metadata.jsonl the run wrote.
+// (live counts, and the score histograms filling in with a provisional top-% cut while it runs),
+// then the result browsed — the counts, the final histogram with its threshold, the rejected
+// samples sorted by uncertainty, one sample's files and record — all checked against the
+// metadata.jsonl the run wrote.
 import { test, expect, type Page } from '@playwright/test'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -37,6 +38,25 @@ const WATCH_COUNTS = `(() => {
     if (!el) return
     const value = (id) => Number(el.querySelector('[data-testid="' + id + '"]')?.getAttribute('data-value') ?? NaN)
     seen.push([el.getAttribute('data-live'), value('count-kept'), value('count-rejected')])
+  }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true })
+})()`
+
+/**
+ * In the page: records the uncertainty histogram through the run, however fast, as
+ * window.chartsSeen = [[job state, live?, samples binned, threshold labels] | [job state, null], …],
+ * and marks the chart's canvas the first time it shows live scores (data-seen-live), so the final
+ * chart can be told to be the same one, not a new chart drawn after a blank.
+ */
+const WATCH_CHARTS = `(() => {
+  const seen = (window.chartsSeen = [])
+  new MutationObserver(() => {
+    const state = document.querySelector('[data-testid="dataset-status"]')?.getAttribute('data-state') ?? null
+    const hist = document.querySelector('[data-testid="hist-uncertainty"]')
+    if (!hist) return seen.push([state, null])
+    const live = hist.getAttribute('data-live')
+    seen.push([state, live, Number(hist.getAttribute('data-count')), hist.getAttribute('data-threshold-labels')])
+    const canvas = hist.querySelector('canvas')
+    if (live === 'true' && canvas && !canvas.hasAttribute('data-seen-live')) canvas.setAttribute('data-seen-live', '1')
   }).observe(document.body, { subtree: true, childList: true, attributes: true, characterData: true })
 })()`
 
@@ -82,13 +102,18 @@ test('make a dataset from the view, follow its counts, browse rejected samples b
     await expect(page.getByTestId('dataset-keep-rejected')).toBeChecked()
     await expect(page.getByTestId('dataset-form-error')).toHaveCount(0)
     await page.evaluate(WATCH_COUNTS)
+    await page.evaluate(WATCH_CHARTS)
     await page.getByTestId('dataset-start').click()
 
-    // Live: the run appears with its counts while it runs, then finishes.
+    // Live: the run appears with its counts and its score histogram while it runs, then finishes.
     const status = page.getByTestId('dataset-status')
     await expect(status).toBeVisible()
     await expect(page.getByTestId('dataset-item-journey')).toBeVisible()
     await expect.poll(async () => Number(await page.getByTestId('count-kept').getAttribute('data-value')), { timeout: 120_000 }).toBeGreaterThan(0)
+    type ChartSeen = [string | null, string | null, number?, string?]
+    const chartsSeen = async () => (await page.evaluate('window.chartsSeen')) as ChartSeen[]
+    const liveWhileRunning = (seen: ChartSeen[]) => seen.filter(([state, live, n]) => state === 'running' && live === 'true' && n! > 0)
+    await expect.poll(async () => liveWhileRunning(await chartsSeen()).length, { timeout: 120_000 }).toBeGreaterThan(0)
     await shot(page, 'dataset-running')
     await expect(status).toHaveAttribute('data-state', 'succeeded', { timeout: 120_000 })
 
@@ -114,12 +139,30 @@ test('make a dataset from the view, follow its counts, browse rejected samples b
     expect(live.length).toBeGreaterThan(0)
     for (const [, k, r] of live) expect(k + r).toBeLessThanOrEqual(lines.length)
 
-    // The histogram bins every sample and draws the top-% cutoff: the lowest score dropped.
+    // The final histogram bins every sample, the kept ones apart, and draws the top-% cutoff: the lowest score dropped.
     const hist = page.getByTestId('hist-uncertainty')
+    await expect(hist).toHaveAttribute('data-live', 'false')
     await expect(hist).toHaveAttribute('data-count', String(lines.length))
+    await expect(hist).toHaveAttribute('data-kept', String(kept.length))
     await expect(hist.locator('canvas')).toHaveCount(1)
     const cutoff = Math.min(...top.map((l) => l.uncertainty))
     expect(Number(await hist.getAttribute('data-thresholds'))).toBe(cutoff)
+    await expect(hist).toHaveAttribute('data-threshold-labels', 'top 25.0 %')
+    // While the run went, the histogram showed the samples so far (never more than the run has),
+    // with the top-25 % cut drawn as provisional once it dropped any (from 4 samples on); then the
+    // same chart took the final figures: its canvas is the one that showed the live scores, and
+    // the histogram never left the page in between.
+    const charts = await chartsSeen()
+    const liveSeen = charts.filter(([, live]) => live === 'true')
+    expect(liveWhileRunning(charts).length).toBeGreaterThan(0)
+    for (const [, , n, labels] of liveSeen) {
+      expect(n).toBeLessThanOrEqual(lines.length)
+      expect(labels).toBe(n! >= 4 ? 'top 25.0 % (provisional)' : '')
+    }
+    expect(liveSeen.map(([, , n]) => n)).toEqual([...liveSeen.map(([, , n]) => n!)].sort((a, b) => a - b))
+    const firstLive = charts.findIndex(([, live]) => live === 'true')
+    expect(charts.slice(firstLive).filter(([, live]) => live === null)).toEqual([])
+    await expect(hist.locator('canvas')).toHaveAttribute('data-seen-live', '1')
     expect(Math.max(...kept.map((l) => l.uncertainty))).toBeLessThanOrEqual(cutoff)
     await expect(page.getByTestId('hist-identity-none')).toContainText('no privacy filter')
     await expect(page.getByTestId('browse-count')).toHaveText(`${lines.length} samples`)

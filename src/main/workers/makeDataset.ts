@@ -5,14 +5,20 @@ import { runWorker } from './runtime'
 import { makeDataset } from '../engine/dataset/pipeline'
 import { MakeDatasetParamsSchema, openProjectStages } from '../engine/dataset/project'
 import { relative } from 'node:path'
+import { LiveSampleBuffer } from '../../shared/datasetLive'
 
 runWorker(async (ctx) => {
   const params = MakeDatasetParamsSchema.parse(ctx.params)
   const stages = await openProjectStages(ctx.projectDir, params, (text, level) => ctx.log(text, level))
   try {
     const started = Date.now()
-    // Live counts for the Dataset view: at most twice a second, and always for the last sample.
+    // Live counts and scores for the Dataset view: a metric point at most twice a second, and
+    // always for the last sample. Each point carries the samples drawn since the previous one
+    // (shared/datasetLive.ts), so the view's histograms fill in while the run goes.
     let lastMetrics = 0
+    const newSamples = new LiveSampleBuffer()
+    const latest = { step: 0, values: {} as Record<string, number> }
+    const sendMetrics = () => ctx.metrics(latest.step, latest.values, newSamples.take())
     ctx.log(`writing ${relative(ctx.projectDir, stages.options.outDir) || '.'} (${params.layout} layout)${params.shard ? `, shard ${params.shard.index}/${params.shard.count}` : ''}`)
     const summary = await makeDataset({
       ...stages.options,
@@ -22,12 +28,17 @@ runWorker(async (ctx) => {
         const rate = drawn / Math.max(1e-3, (Date.now() - started) / 1000)
         const eta = rate > 0 ? Math.round((p.total - p.done) / rate) : null
         ctx.progress(p.done / Math.max(1, p.total), `${p.done}/${p.total} samples, ${p.counts.kept ?? 0} kept${eta !== null ? `, ETA ${eta} s` : ''}`)
+        if (p.sample) newSamples.push(p.sample)
+        latest.step = p.done
+        latest.values = { ...p.counts, samplesPerSecond: rate, done: p.done, total: p.total }
         if (Date.now() - lastMetrics >= 500 || p.done === p.total) {
           lastMetrics = Date.now()
-          ctx.metrics(p.done, { ...p.counts, samplesPerSecond: rate, done: p.done, total: p.total })
+          sendMetrics()
         }
       }
     })
+    // Cancelled between two points: the samples drawn since the last one are on disk, so they are reported too.
+    if (newSamples.size) sendMetrics()
     ctx.checkCancelled()
     ctx.artifact(relative(ctx.projectDir, summary.outDir))
     const t = summary.times

@@ -20,7 +20,8 @@ export interface JobContext {
   readonly signal: AbortSignal
   progress(fraction: number, message?: string): void
   log(text: string, level?: 'info' | 'warn' | 'error'): void
-  metrics(step: number, values: Record<string, number>): void
+  /** A metric point; `items`: per-item columns since the previous point (JobMetricPoint.items). */
+  metrics(step: number, values: Record<string, number>, items?: Record<string, Array<number | null>>): void
   artifact(projectRelativePath: string): void
   /** Throws JobCancelledError once cancel was asked; call it between units of work. */
   checkCancelled(): void
@@ -85,7 +86,7 @@ export function runWorker(handler: JobHandler): void {
         send({ type: 'progress', fraction: Math.max(0, Math.min(1, fraction)), message: text })
       },
       log: (text, level = 'info') => send({ type: 'log', level, text }),
-      metrics: (step, values) => send({ type: 'metrics', step, values }),
+      metrics: (step, values, items) => send(items ? { type: 'metrics', step, values, items } : { type: 'metrics', step, values }),
       artifact: (path) => send({ type: 'artifact', path }),
       checkCancelled() {
         if (controller.signal.aborted) throw new JobCancelledError()

@@ -13,6 +13,8 @@
 // A sample's `reasons` lists every filter that rejected it in the order privacy,
 // uncertainty-threshold, uncertainty-top; `reason` is the first one, or "ok".
 
+import { dropCount } from '../../../shared/dataset'
+
 export interface UncertaintyFilter {
   /** Fraction 0..1 of the most uncertain samples to drop (0 = off). */
   dropFraction: number
@@ -20,10 +22,8 @@ export interface UncertaintyFilter {
   maxScore: number | null
 }
 
-export function dropCount(fraction: number, n: number): number {
-  if (!(fraction >= 0 && fraction <= 1)) throw new RangeError(`the drop fraction must be in 0..1, got ${fraction}`)
-  return Math.floor(Math.round(fraction * n * 1e6) / 1e6)
-}
+// k = floor(x · N) lives in shared/dataset.ts: the Dataset view draws a run's provisional cut with it.
+export { dropCount }
 
 /** Seeds dropped as the top fraction, for (seed, score) pairs. */
 export function topUncertain(items: ReadonlyArray<{ seed: number; score: number }>, fraction: number): Set<number> {

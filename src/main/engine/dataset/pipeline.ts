@@ -29,6 +29,7 @@ import { writeFileAtomic } from '../io/atomic'
 import { decide, type UncertaintyFilter } from './filters'
 import { keptPath, layoutIndexFiles, rejectedPath, splitOf, stemForSeed, LAYOUTS, type DatasetLayout } from './layout'
 import { datasetCard } from './card'
+import type { LiveSample } from '../../../shared/datasetLive'
 import type { DatasetClass, MaskPredictor, PrivacyResult, PrivacyStage, SampleSource } from './types'
 
 export const DATASET_FORMAT = 'twinlight-dataset'
@@ -77,6 +78,8 @@ export interface DatasetProgress {
   skipped: number
   /** Live counts: "kept" (so far; the top-x % drop is decided at the end) and rejections by reason. */
   counts: Record<string, number>
+  /** The sample this report is for, with its scores and decision so far, when this run drew it (null for seeds skipped as already done). */
+  sample: LiveSample | null
 }
 
 export interface DatasetSummary {
@@ -239,7 +242,7 @@ export async function makeDataset(options: MakeDatasetOptions): Promise<DatasetS
   let done = 0
   let skipped = 0
   let written = 0
-  const report = () => options.onProgress?.({ done, total: seeds.length, skipped, counts: { ...counts } })
+  const report = (sample: LiveSample | null) => options.onProgress?.({ done, total: seeds.length, skipped, counts: { ...counts }, sample })
   const liveFilter = { dropFraction: 0, maxScore: plan.filter.maxScore }
 
   // Two overlapped stages: while sample i is encoded and written (this thread, async IO), sample
@@ -250,7 +253,7 @@ export async function makeDataset(options: MakeDatasetOptions): Promise<DatasetS
     if (existsSync(recordPath(outDir, seed))) {
       skipped++
       done++
-      report()
+      report(null)
     } else todo.push(seed)
   }
   const compute = async (seed: number) => {
@@ -295,7 +298,7 @@ export async function makeDataset(options: MakeDatasetOptions): Promise<DatasetS
       done++
       const d = decide([{ seed, score: record.score, privacy: record.privacy }], liveFilter).get(seed)!
       countInto(counts, d.kept ? 'kept' : d.reason)
-      report()
+      report({ seed, score: record.score, identityScore: record.privacy?.identityScore ?? null, kept: d.kept })
     })()
     write.catch(() => undefined)
     pending.push(write)

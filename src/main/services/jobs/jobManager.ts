@@ -247,7 +247,7 @@ export class JobManager {
         break
       }
       case 'metrics': {
-        const point: JobMetricPoint = { step: message.step, values: message.values }
+        const point: JobMetricPoint = message.items ? { step: message.step, values: message.values, items: message.items } : { step: message.step, values: message.values }
         void appendFile(join(this.projectDir, job.dir, 'metrics.jsonl'), JSON.stringify(point) + '\n')
         this.events.emit('metrics', { jobId: job.id, point })
         break
