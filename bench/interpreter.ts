@@ -4,7 +4,8 @@
 //
 //   npx tsx bench/interpreter.ts [--quick] [--only anchor|quality] [--naive-minutes 20]
 //                                [--tw '{"batchSize":4096,...}'] [--synthetic-quality]
-//                                [--part twinlight|naive]   (quality: one side, the other kept)
+//                                [--part twinlight|naive]   (one side, the other kept; anchor: twinlight only)
+//                                [--seeds 0,1,2]            (quality: one run per training seed)
 //
 // 1. Anchor scale: 8 samples at 256², the 14 BiFaceGAN feature maps (D = 4992), 4 classes, 10
 //    members. Wall time, peak RSS (each run in a fresh child process, process.resourceUsage()
@@ -12,7 +13,10 @@
 //    the cap cuts it short its total time is projected from its measured step time and the
 //    fewest steps the reference stop rule allows, and labelled as a projection.
 // 2. Quality: 16 samples with exact ground-truth masks, 5-fold cross-validated mIoU of both,
-//    and their wall times. resources/demo-generator (64², D = 512): seeds 0–15 drawn as the
+//    and their wall times. With --seeds, each side runs once per training seed (initialisation
+//    and pixel order; the samples stay seeds 0–15) and reports the mean and the range; runs of
+//    other seeds with the same configuration are kept from the results file, so the sides and
+//    seeds can be measured in separate sessions. resources/demo-generator (64², D = 512): seeds 0–15 drawn as the
 //    studio draws them, annotated with the renderer's exact masks of the same parameters (the
 //    generator's condition), all 12 face classes. Without it (or with --synthetic-quality) the
 //    synthetic generator at a reduced size.
@@ -266,6 +270,51 @@ function runChild(spec: ChildSpec): Promise<Record<string, unknown>> {
   })
 }
 
+interface QualityRun {
+  seed: number
+  miou: number
+  pixelAccuracy: number
+  seconds: number
+  cpuSeconds: number
+  [key: string]: unknown
+}
+
+/** One side of the quality comparison: its configuration (seed aside), every run, and their means. */
+interface QualitySummary {
+  config: InterpreterConfig
+  runs: QualityRun[]
+  miou: number
+  miouRange: [number, number]
+  pixelAccuracy: number
+  seconds: number
+  cpuSeconds: number
+}
+
+const withoutSeed = (c: InterpreterConfig) => JSON.stringify({ ...c, seed: undefined })
+
+/** The runs of a stored side that used `config` (any seed); none when the configuration changed. */
+function sideRuns(stored: unknown, config: InterpreterConfig): QualityRun[] {
+  const s = stored as Partial<QualitySummary> | undefined
+  if (!s?.config || withoutSeed(s.config) !== withoutSeed(config)) return []
+  // Results written before --seeds existed hold a single run at the top level.
+  return s.runs ?? (typeof (s as { miou?: unknown }).miou === 'number' ? [{ ...(s as unknown as QualityRun), seed: s.config.seed }] : [])
+}
+
+function summariseRuns(config: InterpreterConfig, runs: QualityRun[]): QualitySummary {
+  const sorted = [...runs].sort((a, b) => a.seed - b.seed)
+  const mean = (f: (r: QualityRun) => number) => sorted.reduce((a, r) => a + f(r), 0) / sorted.length
+  const mious = sorted.map((r) => r.miou)
+  return {
+    config: { ...config, seed: sorted[0].seed },
+    runs: sorted,
+    miou: mean((r) => r.miou),
+    miouRange: [Math.min(...mious), Math.max(...mious)],
+    pixelAccuracy: mean((r) => r.pixelAccuracy),
+    seconds: mean((r) => r.seconds),
+    cpuSeconds: mean((r) => r.cpuSeconds)
+  }
+}
+
 const fmt = (v: unknown, digits = 1) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : String(v))
 const pct = (v: unknown) => (typeof v === 'number' ? `${(v * 100).toFixed(2)} %` : 'n/a')
 
@@ -296,17 +345,22 @@ async function parent(): Promise<void> {
     console.log(`Twinlight: train ${fmt(tw.trainSeconds)} s (${tw.steps} steps, ${fmt(tw.epochs, 2)} epochs), peak RSS ${fmt(tw.trainMaxRssMiB, 0)} MiB while training (${fmt(tw.maxRssMiB, 0)} MiB with the evaluation), training-set accuracy ${pct(tw.trainAccuracy)} (mIoU ${pct(tw.trainMiou)}), process ${fmt(tw.processSeconds)} s`)
     results.anchor = { scale: ANCHOR, twinlight: { config: twinlightConfig(ANCHOR), ...tw } }
     save()
-    const nv = await runChild({ task: 'anchor-naive', scale: ANCHOR, config: referenceConfig(ANCHOR), capSeconds: naiveMinutes * 60 })
+    // --part twinlight keeps the naive side from the results file (it takes 20+ minutes and does
+    // not depend on Twinlight's code or defaults).
+    const kept = (previous.anchor as { scale?: unknown; naive?: Record<string, unknown> } | undefined)
+    const reuse = option('part') === 'twinlight' && kept?.naive && JSON.stringify(kept.scale) === JSON.stringify(ANCHOR)
+    const nv = reuse ? kept.naive! : await runChild({ task: 'anchor-naive', scale: ANCHOR, config: referenceConfig(ANCHOR), capSeconds: naiveMinutes * 60 })
     const naiveSeconds = nv.capped ? (nv.projectedTotalSeconds as number) : (nv.materializeSeconds as number) + (nv.trainSeconds as number)
     console.log(
-      `naive reference: materialise ${fmt(nv.materializeSeconds)} s (${fmt(nv.materializedGiB, 2)} GiB${nv.float32Copy ? ', float16 + float32' : ', float16 only; the float32 copy did not fit'}), ` +
+      (reuse ? `naive reference (kept from ${kept.naive!.measuredAt ?? 'the results file'}): ` : 'naive reference: ') +
+        `materialise ${fmt(nv.materializeSeconds)} s (${fmt(nv.materializedGiB, 2)} GiB${nv.float32Copy ? ', float16 + float32' : ', float16 only; the float32 copy did not fit'}), ` +
         (nv.capped
           ? `capped after ${fmt(nv.trainSeconds)} s at ${fmt(nv.msPerStep, 1)} ms/step; PROJECTED total ${fmt(naiveSeconds / 60)} min for ≥ ${nv.minStepsPerMember} steps × ${ANCHOR.ensemble} members`
           : `train ${fmt(nv.trainSeconds)} s, training-set accuracy ${pct(nv.trainAccuracy)}`) +
         `, peak RSS ${fmt(nv.trainMaxRssMiB, 0)} MiB while training`
     )
     const twSeconds = tw.trainSeconds as number
-    ;(results.anchor as Record<string, unknown>).naive = { config: referenceConfig(ANCHOR), ...nv, wallSeconds: naiveSeconds, wallIsProjection: nv.capped }
+    ;(results.anchor as Record<string, unknown>).naive = { config: referenceConfig(ANCHOR), ...nv, wallSeconds: naiveSeconds, wallIsProjection: nv.capped, measuredAt: nv.measuredAt ?? results.date }
     ;(results.anchor as Record<string, unknown>).ratios = {
       memory: (nv.trainMaxRssMiB as number) / (tw.trainMaxRssMiB as number),
       memoryVsReferenceFootprint: ((nv.referenceWouldHoldGiB as number) * 1024) / (tw.trainMaxRssMiB as number),
@@ -327,16 +381,19 @@ async function parent(): Promise<void> {
     const sameScale = (q: unknown) => !!q && JSON.stringify((q as { scale?: unknown }).scale) === JSON.stringify(QUALITY)
     const quality: Record<string, unknown> = part && sameScale(previous.quality) ? { ...(previous.quality as Record<string, unknown>) } : { scale: QUALITY }
     results.quality = quality
-    if (part !== 'naive') {
-      const tw = await runChild({ task: 'quality-twinlight', scale: QUALITY, config: twinlightConfig(QUALITY), demo })
-      console.log(`Twinlight: 5-fold mIoU ${pct(tw.miou)}, pixel accuracy ${pct(tw.pixelAccuracy)}, ${fmt(tw.seconds)} s (${fmt(tw.cpuSeconds)} CPU-s)`)
-      quality.twinlight = { config: twinlightConfig(QUALITY), ...tw }
-      save()
-    }
-    if (part !== 'twinlight') {
-      const nv = await runChild({ task: 'quality-naive', scale: QUALITY, config: referenceConfig(QUALITY), demo })
-      console.log(`naive reference: 5-fold mIoU ${pct(nv.miou)}, pixel accuracy ${pct(nv.pixelAccuracy)}, ${fmt(nv.seconds)} s (${fmt(nv.cpuSeconds)} CPU-s)`)
-      quality.naive = { config: referenceConfig(QUALITY), ...nv }
+    const seeds = (option('seeds') ?? '0').split(',').map(Number)
+    if (seeds.some((x) => !Number.isInteger(x) || x < 0)) throw new Error('--seeds takes non-negative integers, e.g. --seeds 0,1,2')
+    for (const side of ['twinlight', 'naive'] as const) {
+      if (part && part !== side) continue
+      const base = side === 'twinlight' ? twinlightConfig(QUALITY) : referenceConfig(QUALITY)
+      const kept = sideRuns(quality[side], base).filter((r) => !seeds.includes(r.seed))
+      for (const seed of seeds) {
+        const r = await runChild({ task: side === 'twinlight' ? 'quality-twinlight' : 'quality-naive', scale: QUALITY, config: { ...base, seed }, demo })
+        console.log(`${side === 'twinlight' ? 'Twinlight' : 'naive reference'}, seed ${seed}: 5-fold mIoU ${pct(r.miou)}, pixel accuracy ${pct(r.pixelAccuracy)}, ${fmt(r.seconds)} s (${fmt(r.cpuSeconds)} CPU-s)`)
+        kept.push({ ...(r as unknown as QualityRun), seed })
+        quality[side] = summariseRuns(base, kept)
+        save()
+      }
     }
     // The other side may have finished meanwhile in another process: take it from the file.
     const onDisk = existsSync(resultsPath) ? (JSON.parse(readFileSync(resultsPath, 'utf8')) as Record<string, unknown>) : {}
@@ -345,13 +402,15 @@ async function parent(): Promise<void> {
       const theirs = (onDisk.quality as Record<string, unknown>)[other]
       if (theirs) quality[other] = theirs
     }
-    const tw = quality.twinlight as Record<string, number> | undefined
-    const nv = quality.naive as Record<string, number> | undefined
-    if (tw && nv) {
+    const tw = quality.twinlight as QualitySummary | undefined
+    const nv = quality.naive as QualitySummary | undefined
+    if (tw?.runs && nv?.runs) {
       quality.deltaMiouPoints = (tw.miou - nv.miou) * 100
       quality.timeRatio = nv.seconds / tw.seconds
       quality.cpuTimeRatio = nv.cpuSeconds / tw.cpuSeconds
-      console.log(`→ mIoU ${fmt((tw.miou - nv.miou) * 100, 2)} points vs the reference, ${fmt(nv.seconds / tw.seconds)}× faster (${fmt(nv.cpuSeconds / tw.cpuSeconds)}× less CPU time)`)
+      const range = (x: QualitySummary) => `${pct(x.miou)} (${x.runs.length} seed${x.runs.length > 1 ? 's' : ''}, ${pct(x.miouRange[0])}–${pct(x.miouRange[1])})`
+      console.log(`Twinlight ${range(tw)} vs reference ${range(nv)}`)
+      console.log(`→ mean mIoU ${fmt((tw.miou - nv.miou) * 100, 2)} points vs the reference, ${fmt(nv.seconds / tw.seconds)}× faster (${fmt(nv.cpuSeconds / tw.cpuSeconds)}× less CPU time)`)
     }
   }
   console.log(`\nwrote ${save()}`)

@@ -1,22 +1,18 @@
 // twinlight make-dataset / merge-datasets on a renderer project: shard processes in
 // parallel, merged, equal one single run.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest'
-import { execFile } from 'node:child_process'
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { promisify } from 'node:util'
+import { join } from 'node:path'
 import { PROJECT_FILE, PROJECT_FOLDERS, PROJECT_TEMPLATES, projectFromTemplate } from '../../../src/shared/project'
 import { makeDataset } from '../../../src/main/engine/dataset'
 import { MakeDatasetParamsSchema, openProjectStages } from '../../../src/main/engine/dataset/project'
 import { treeHashes } from './helpers'
+import { twinlight } from '../twinlightCli'
 import { JobManager } from '../../../src/main/services/jobs/jobManager'
 import { ChildProcessWorkerHost } from '../../../src/main/services/jobs/workerHost'
 import { builtinJobKinds } from '../../../src/main/services/jobs/kinds'
 
-const CLI = resolve(__dirname, '../../../src/main/cli/index.ts')
-const run = promisify(execFile)
-const twinlight = (...args: string[]) => run(process.execPath, ['--import', 'tsx', CLI, ...args], { timeout: 60_000 })
 
 let root: string
 let project: string
@@ -41,9 +37,13 @@ describe('make-dataset CLI', () => {
     const single = await makeDataset(stages.options)
     expect(single.counts).toEqual({ kept: 5, 'uncertainty-top': 1 })
     const shards = await Promise.all([0, 1].map((i) => twinlight(...common, '--shard', `${i}/2`)))
-    for (const s of shards) expect(s.stdout).toContain('merge the shards')
+    for (const s of shards) {
+      expect(s.code, s.stderr).toBe(0)
+      expect(s.stdout).toContain('merge the shards')
+    }
     const dirs = [0, 1].map((i) => join(project, 'datasets', `d.shard-${i}-of-2`))
     const merged = await twinlight('merge-datasets', join(root, 'merged'), ...dirs)
+    expect(merged.code, merged.stderr).toBe(0)
     expect(merged.stdout).toContain('kept 5, rejected 1')
     expect(await treeHashes(join(root, 'merged'))).toEqual(await treeHashes(join(project, 'datasets', 'd')))
   }, 60_000)

@@ -119,6 +119,29 @@ describe('training with on-the-fly features', () => {
     await pixel.dispose()
   })
 
+  it('gives a stopped member no gradient and leaves the others as they were', async () => {
+    const layout = tinyLayout()
+    const { bank } = await syntheticBank(layout, 2)
+    const config = { ensembleSize: 3, learningRate: 1e-3, batchSize: 200, stop: { kind: 'epochs' as const, epochs: 1 }, sampling: 'uniform' as const, seed: 2 }
+    const trainer = new InterpreterTrainer(init.tf, bank, 3, config)
+    const batch = trainer.firstBatch()
+    // Copied: the trainer reuses its largest gradient buffer from one call to the next.
+    const all = structuredClone(await trainer.gradients(batch))
+    const some = await trainer.gradients(batch, [true, false, true])
+    const { M, H1 } = trainer.dims
+    for (const name of ['w1', 'b1', 'g1', 'be1', 'w2', 'b2', 'g2', 'be2', 'w3', 'b3'] as const) {
+      const per = all.grads[name].length / M
+      // w1 is [D, M·H1] (members side by side in each row); the others are member-major.
+      const member = (g: Float32Array, m: number) => (name === 'w1' ? g.filter((_, i) => Math.floor((i % (M * H1)) / H1) === m) : g.subarray(m * per, (m + 1) * per))
+      expect(Array.from(member(some.grads[name], 1)).every((v) => v === 0), `member 1 ${name} is zero`).toBe(true)
+      expect(Array.from(member(all.grads[name], 1)).some((v) => v !== 0), `member 1 ${name} is non-zero when active`).toBe(true)
+      for (const m of [0, 2]) expect(maxAbsDiff(member(some.grads[name], m), member(all.grads[name], m)), `member ${m} ${name}`).toBeLessThanOrEqual(1e-6)
+    }
+    // Its loss is still reported.
+    expect(some.loss[1]).toBeCloseTo(all.loss[1], 6)
+    await trainer.dispose()
+  })
+
   it('gives the same steps with the onnxruntime engine as with TensorFlow.js', async () => {
     const layout = tinyLayout()
     const { bank } = await syntheticBank(layout, 2)

@@ -1,6 +1,7 @@
 // The interpreter in a real project: a toy ONNX generator, samples, masks; the
 // `train-interpreter` job in its worker, runs listing, predictions, and the guard rails (no
 // annotated sample, changed classes, another generator) with their messages.
+import { runTwinlight } from '../twinlightCli'
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -142,15 +143,7 @@ describe('interpreter in a project', () => {
 })
 
 describe('twinlight train-interpreter / eval-interpreter', () => {
-  const CLI = join(__dirname, '../../../src/main/cli/index.ts')
-  const run = async (...args: string[]) => {
-    const { execFile } = await import('node:child_process')
-    return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['--import', 'tsx', CLI, ...args], { timeout: 120_000, env: { ...process.env } }, (error, stdout, stderr) =>
-        resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr })
-      )
-    })
-  }
+  const run = (...args: string[]) => runTwinlight(args, { timeoutMs: 120_000 })
 
   it('trains from a config file in a run folder the Train view lists, and cross-validates it again', async () => {
     const { writeFile } = await import('node:fs/promises')

@@ -22,7 +22,23 @@ export interface GemmEngine {
   readonly name: GemmEngineName
   /** op(A)·B with op(A) = A, or Aᵀ when transposeA; returns a new row-major array. */
   matMul(a: Matrix, b: Matrix, transposeA?: boolean): Promise<Float32Array>
+  /**
+   * `batch` independent products stored one after another: op(A_i)·B_i with A_i [m, k] (or
+   * [k, m] read transposed when transposeA) and B_i [k, n]; returns [batch, m, n].
+   */
+  batchMatMul(a: Float32Array, b: Float32Array, shape: BatchShape, transposeA?: boolean): Promise<Float32Array>
   dispose(): Promise<void>
+}
+
+export interface BatchShape {
+  batch: number
+  m: number
+  k: number
+  n: number
+}
+
+function checkBatch(a: Float32Array, b: Float32Array, { batch, m, k, n }: BatchShape): void {
+  if (a.length < batch * m * k || b.length < batch * k * n) throw new Error(`batchMatMul: fewer values than ${batch} × [${m}, ${k}] · [${k}, ${n}]`)
 }
 
 function check(a: Matrix, b: Matrix, transposeA: boolean): { m: number; k: number; n: number } {
@@ -64,6 +80,19 @@ export class TfGemm implements GemmEngine {
     return out
   }
 
+  async batchMatMul(a: Float32Array, b: Float32Array, shape: BatchShape, transposeA = false): Promise<Float32Array> {
+    checkBatch(a, b, shape)
+    const { batch, m, k, n } = shape
+    const out = this.tf.tidy(() => {
+      const ta = this.tf.tensor3d(a.subarray(0, batch * m * k), transposeA ? [batch, k, m] : [batch, m, k])
+      const tb = this.tf.tensor3d(b.subarray(0, batch * k * n), [batch, k, n])
+      return this.tf.matMul(ta, tb, transposeA, false)
+    })
+    const data = (out.dataSync() as Float32Array).slice()
+    out.dispose()
+    return data
+  }
+
   async dispose(): Promise<void> {
     for (const t of this.all) t.dispose()
     this.all.length = 0
@@ -86,15 +115,18 @@ export class OrtGemm implements GemmEngine {
     return new OrtGemm((ort as unknown as { default?: Ort }).default ?? ort, threads)
   }
 
-  private session(transposeA: boolean): Promise<Session> {
-    const key = transposeA ? 'tA' : 'nn'
+  private session(transposeA: boolean, batched: boolean): Promise<Session> {
+    const key = `${transposeA ? 'tA' : 'nn'}${batched ? '-batched' : ''}`
     let s = this.sessions.get(key)
     if (!s) {
       const g = new OnnxBuilder()
-      const a = g.input('a', 'float32', transposeA ? ['K', 'M'] : ['M', 'K'])
-      const b = g.input('b', 'float32', ['K', 'N'])
-      // Gemm with transA reads Aᵀ without materialising it.
-      g.output(transposeA ? g.gemm(a, b, null, { transA: true }) : g.matMul(a, b), 'c', ['M', 'N'])
+      const lead = batched ? ['B'] : []
+      const a = g.input('a', 'float32', [...lead, ...(transposeA ? ['K', 'M'] : ['M', 'K'])])
+      const b = g.input('b', 'float32', [...lead, 'K', 'N'])
+      // Gemm with transA reads Aᵀ without materialising it; Gemm is 2-D only, so a batch
+      // transposes explicitly (onnxruntime fuses Transpose + MatMul into one kernel).
+      const c = !transposeA ? g.matMul(a, b) : batched ? g.matMul(g.transpose(a, [0, 2, 1]), b) : g.gemm(a, b, null, { transA: true })
+      g.output(c, 'c', [...lead, 'M', 'N'])
       // No spinning: idle intra-op threads that spin between runs steal the cores the JS loops
       // between two products need (measured 2–3× slower JS on the 2-core VM).
       s = this.ort.InferenceSession.create(g.build(), {
@@ -113,9 +145,19 @@ export class OrtGemm implements GemmEngine {
 
   async matMul(a: Matrix, b: Matrix, transposeA = false): Promise<Float32Array> {
     check(a, b, transposeA)
-    const session = await this.session(transposeA)
+    const session = await this.session(transposeA, false)
     const A = new this.ort.Tensor('float32', a.data.subarray(0, a.rows * a.cols), [a.rows, a.cols])
     const B = new this.ort.Tensor('float32', b.data.subarray(0, b.rows * b.cols), [b.rows, b.cols])
+    const out = await session.run({ a: A, b: B })
+    return out.c.data as Float32Array
+  }
+
+  async batchMatMul(a: Float32Array, b: Float32Array, shape: BatchShape, transposeA = false): Promise<Float32Array> {
+    checkBatch(a, b, shape)
+    const { batch, m, k, n } = shape
+    const session = await this.session(transposeA, true)
+    const A = new this.ort.Tensor('float32', a.subarray(0, batch * m * k), transposeA ? [batch, k, m] : [batch, m, k])
+    const B = new this.ort.Tensor('float32', b.subarray(0, batch * k * n), [batch, k, n])
     const out = await session.run({ a: A, b: B })
     return out.c.data as Float32Array
   }

@@ -115,9 +115,12 @@ interface NativeGroup {
 
 /**
  * Estimated multiply-adds of one step for a resolution group either way; JS loop work is weighted
- * as `jsWeight` GEMM multiply-adds.
+ * as `jsWeight` GEMM multiply-adds. 32: on the 2-core dev VM the 4-tap gather/scatter loops ran
+ * at ~2 ns per multiply-add, onnxruntime's GEMM at ~0.04–0.08 ns. (With the earlier weight of 4,
+ * the demo generator's 4² and 8² maps went 'native' and a step took ~20 % more CPU than with
+ * 'pixel'; at anchor scale both weights choose the same: 4² and 8² native, the rest pixel.)
  */
-export function chooseStrategy(group: ResolutionGroup, maskSize: number, images: number, batch: number, columns: number, jsWeight = 4): { strategy: GroupStrategy; native: number; pixel: number } {
+export function chooseStrategy(group: ResolutionGroup, maskSize: number, images: number, batch: number, columns: number, jsWeight = 32): { strategy: GroupStrategy; native: number; pixel: number } {
   const hw = group.height * group.width
   const taps = hw === maskSize ? 1 : 4
   const native = 2 * group.channels * images * hw * columns + jsWeight * 2 * batch * 4 * columns
