@@ -186,20 +186,13 @@ export class RendererSource implements DataSource {
     return images
   }
 
-  async batch(prng: Prng, n: number): Promise<TrainingBatch> {
-    const R = this.config.resolution
-    const images: Record<string, Float32Array> = {}
-    for (const m of this.config.modalities) images[m.id] = new Float32Array(n * R * R * m.channels)
-    const condition = this.config.conditional ? new Float32Array(n * PARAM_VECTOR_LENGTH) : null
-    const pixelWeights = this.classWeights ? new Float32Array(n * R * R) : null
-    for (let i = 0; i < n; i++) {
+  batch(prng: Prng, n: number): Promise<TrainingBatch> {
+    return assembleBatch(this.config, n, this.classWeights, async () => {
       const index = prng.int(this.count)
       const rendered = this.renderIndex(index)
-      for (const m of this.config.modalities) toTrainingImage(rendered[m.id], this.renderSize, m.channels, R, images[m.id], i * R * R * m.channels)
-      if (condition) condition.set(paramsToVector(sampleParams(this.seedStart + index)), i * PARAM_VECTOR_LENGTH)
-      if (pixelWeights && this.classWeights) pixelWeightMap(rendered.mask, this.renderSize, this.classWeights, R, pixelWeights, i * R * R)
-    }
-    return { size: n, images, condition, pixelWeights }
+      const condition = this.config.conditional ? paramsToVector(sampleParams(this.seedStart + index)) : null
+      return { images: rendered, size: this.renderSize, condition, mask: rendered.mask ?? null }
+    })
   }
 
   async conditionStats(): Promise<{ mean: Float32Array; std: Float32Array }> {
@@ -287,25 +280,45 @@ export class FolderSource implements DataSource {
     return out
   }
 
-  async batch(prng: Prng, n: number): Promise<TrainingBatch> {
-    const R = this.config.resolution
-    const images: Record<string, Float32Array> = {}
-    for (const m of this.config.modalities) images[m.id] = new Float32Array(n * R * R * m.channels)
-    const condition = this.config.conditional ? new Float32Array(n * PARAM_VECTOR_LENGTH) : null
-    for (let i = 0; i < n; i++) {
-      const entry = this.entries[prng.int(this.entries.length)]
-      const loaded = await this.load(entry.stem)
-      for (const m of this.config.modalities) toTrainingImage(loaded[m.id], this.size, m.channels, R, images[m.id], i * R * R * m.channels)
-      if (condition && entry.condition) condition.set(entry.condition, i * PARAM_VECTOR_LENGTH)
-    }
+  batch(prng: Prng, n: number): Promise<TrainingBatch> {
     // Folder data has no masks (the config refuses reconClassWeights with it).
-    return { size: n, images, condition, pixelWeights: null }
+    return assembleBatch(this.config, n, null, async () => {
+      const entry = this.entries[prng.int(this.entries.length)]
+      return { images: await this.load(entry.stem), size: this.size, condition: entry.condition, mask: null }
+    })
   }
 
   async conditionStats(): Promise<{ mean: Float32Array; std: Float32Array }> {
     const vectors = this.entries.map((e) => e.condition).filter((c): c is Float32Array => c !== null)
     return vectors.length > 0 ? vectorStats(vectors) : { mean: new Float32Array(0), std: new Float32Array(0) }
   }
+}
+
+/** One training pair as a source holds it: images of `size`², its condition and (renderer) its exact mask. */
+interface DrawnPair {
+  images: Record<string, Uint8Array>
+  size: number
+  condition: ArrayLike<number> | null
+  mask: Uint8Array | null
+}
+
+/**
+ * A batch of n pairs at the training resolution, drawn one after another by `draw` (each call
+ * takes its draws from the trainer's prng, so the order of the calls is the batch's order).
+ */
+async function assembleBatch(config: GanConfig, n: number, classWeights: Float32Array | null, draw: () => Promise<DrawnPair>): Promise<TrainingBatch> {
+  const R = config.resolution
+  const images: Record<string, Float32Array> = {}
+  for (const m of config.modalities) images[m.id] = new Float32Array(n * R * R * m.channels)
+  const condition = config.conditional ? new Float32Array(n * PARAM_VECTOR_LENGTH) : null
+  const pixelWeights = classWeights ? new Float32Array(n * R * R) : null
+  for (let i = 0; i < n; i++) {
+    const pair = await draw()
+    for (const m of config.modalities) toTrainingImage(pair.images[m.id], pair.size, m.channels, R, images[m.id], i * R * R * m.channels)
+    if (condition && pair.condition) condition.set(pair.condition, i * PARAM_VECTOR_LENGTH)
+    if (pixelWeights && classWeights && pair.mask) pixelWeightMap(pair.mask, pair.size, classWeights, R, pixelWeights, i * R * R)
+  }
+  return { size: n, images, condition, pixelWeights }
 }
 
 /** Decoded PNG samples → the modality's channel count (grey ↔ RGB, alpha dropped). */
