@@ -474,11 +474,10 @@ function gammaBytes(v: Float32Array, n: number): Uint8Array {
   const out = new Uint8Array(n)
   for (let i = 0; i < n; i++) {
     const x = v[i]
-    if (x > 0) {
-      // toByte(√x): a Uint8Array store truncates, like the | 0 there, for 0.5 ≤ y < 255
-      const y = Math.sqrt(x) * 255 + 0.5
-      out[i] = y >= 255 ? 255 : y
-    }
+    // toByte(√x): a Uint8Array store truncates, like the | 0 there, for 0.5 ≤ y < 255; x ≤ 0
+    // gives y = 0.5, so 0 (branch-free: ~10 % faster than testing x > 0 first, measured)
+    const y = Math.sqrt(x > 0 ? x : 0) * 255 + 0.5
+    out[i] = y < 255 ? y : 255
   }
   return out
 }
@@ -525,16 +524,19 @@ function sketchPass(fill: Float32Array, edge: Float32Array, S: number): Uint8Arr
     const rm = (y - o < 0 ? 0 : y - o) * S
     const rp = (y + o >= S ? S - 1 : y + o) * S
     for (let x = 0; x < S; x++) {
-      const xm = x - o < 0 ? 0 : x - o
-      const xp = x + o >= S ? S - 1 : x + o
-      const gx = edge[row + xp] - edge[row + xm]
+      const i = row + x
+      const gx = edge[x + o >= S ? row + S - 1 : i + o] - edge[x < o ? row : i - o]
       const gy = edge[rp + x] - edge[rm + x]
       const g2 = gx * gx + gy * gy
-      // no line below a gradient of 0.05 (most pixels: skip the square root)
-      let line = g2 > 0.0025 ? (Math.sqrt(g2) - 0.05) * gain : 0
-      line = line < 0 ? 0 : line > 1 ? 1 : line
-      const v = fill[row + x] * (1 - 0.88 * line) + grain[row + x]
-      out[row + x] = toByte(v) // (toByte clamps)
+      let v = fill[i]
+      // no line below a gradient of 0.05 (most pixels: skip the square root and the product,
+      // which is then by exactly 1)
+      if (g2 > 0.0025) {
+        let line = (Math.sqrt(g2) - 0.05) * gain
+        line = line < 0 ? 0 : line > 1 ? 1 : line
+        v *= 1 - 0.88 * line
+      }
+      out[i] = toByte(v + grain[i]) // (toByte clamps)
     }
   }
   return out

@@ -31,10 +31,14 @@
 // written out or take fields); fields set in a constructor are `declare`d (a class field
 // declaration would first define them as undefined, and a field that held undefined keeps
 // doubles boxed: a load is slower, a store allocates); shapes are classes so every object
-// keeps one hidden class. Work skipped where exact cheap tests allow: the hair shell where
-// the ray is deep inside the face window, below the longest hair, or (when the previous ray
-// showed hair) the head behind hair in front of the head's bounding ellipsoid; relief bumps
-// through a grid of their boxes; the nose march where its reach misses the nose.
+// keeps one hidden class. Work skipped where exact cheap tests allow: the head and the hair
+// shell beside the ellipsoid that holds every hit of theirs on the pixel row (Star.rowBound());
+// the hair shell where the ray is deep inside the face window or below the longest hair, or
+// (when the previous ray showed hair) the head behind hair in front of the head's bounding
+// ellipsoid; hair presence's face-window and length tests above the hairline's highest point
+// and the shortest hair; relief bumps through a grid of their boxes; the nose march (and its
+// normal and divisions) beyond its reach; the brows' outline outside their band. Garbage is
+// kept low too (~50 KB per render): every heap number V8 boxes is work for the collector.
 import type { FaceParams, HairStyle } from './params'
 import type { RenderMode } from './classes'
 
@@ -216,6 +220,8 @@ function hslToRgb(h: number, s: number, l: number): Rgb {
 
 /** The point (X, Y) handed to starTable()'s inside test (typed array: no boxed doubles). */
 const STAR_Q = new Float64Array(2)
+/** starTable()'s bisection bracket: lo, hi. */
+const STAR_BRACKET = new Float64Array(2)
 
 /**
  * Radius table k of a star-shaped outline in normalised coordinates (X, Y), indexed by the
@@ -224,39 +230,41 @@ const STAR_Q = new Float64Array(2)
  */
 function starTable(inside: () => boolean, rMax: number): [Float64Array, Float64Array] {
   const q = STAR_Q
+  // The bracket [lo, hi] lives in a typed array, and the previous direction's radius is read
+  // back from k: held in local variables (they start as small integers and cross calls to
+  // inside()) V8 boxed them, a heap number per step, ~30 KB of garbage per table; measured.
+  const br = STAR_BRACKET
   const k = new Float64Array(TABLE)
-  let prev = -1
   for (let i = 0; i < TABLE; i++) {
     const c = TABLE_DIR[2 * i]
     const s = TABLE_DIR[2 * i + 1]
-    let lo = 0
-    let hi = rMax
+    br[0] = 0
+    br[1] = rMax
     let iterations = 18
     // warm start: the outline is continuous, so bracket around the previous direction's radius
-    if (prev > 0) {
-      const a = prev * 0.9
-      const b = Math.min(rMax, prev * 1.1)
+    if (i > 0 && k[i - 1] > 0) {
+      const a = k[i - 1] * 0.9
       q[0] = a * c
       q[1] = a * s
       if (inside()) {
+        const b = Math.min(rMax, k[i - 1] * 1.1)
         q[0] = b * c
         q[1] = b * s
         if (!inside()) {
-          lo = a
-          hi = b
+          br[0] = k[i - 1] * 0.9
+          br[1] = b
           iterations = 11
         }
       }
     }
     for (let it = 0; it < iterations; it++) {
-      const mid = 0.5 * (lo + hi)
+      const mid = 0.5 * (br[0] + br[1])
       q[0] = mid * c
       q[1] = mid * s
-      if (inside()) lo = mid
-      else hi = mid
+      if (inside()) br[0] = mid
+      else br[1] = mid
     }
-    k[i] = lo
-    prev = lo
+    k[i] = br[0]
   }
   // Light smoothing so normals have no kinks from the bisection.
   const tmp = new Float64Array(TABLE)
@@ -359,6 +367,7 @@ class Star {
     for (let i = 0; i < tab.length; i++) m = Math.max(m, tab[i])
     this.kMax = m
     this.ik2Max = 1 / (m * m)
+    this.rowK = m
   }
 
   dx = 0
@@ -417,17 +426,117 @@ class Star {
     return true
   }
 
+  /** Step of the ray origin per unit of image x (rowSpan()). */
+  ex = 1
+  ey = 0
+  ez = 0
+
+  setRowStep(ex: number, ey: number, ez: number): void {
+    this.ex = ex
+    this.ey = ey
+    this.ez = ez
+  }
+
+  /** Radius of the ellipsoid whose outline rowSpan() finds: kMax, or rowBound()'s. */
+  rowK = 1
+
   /**
-   * For a row of rays whose origin is (ox0, oy0, oz0) + x·(ex, ey, ez), the x where prepare()
-   * can succeed (the bounding ellipsoid's outline on that row), into spanLo..spanHi (an empty
-   * range: spanLo > spanHi). prepare()'s discriminant is a quadratic in x.
+   * For the row of rays of rowSpan(), the largest k that solve() can meet, into rowK: solve()
+   * re-solves with the k found where the ray enters the bounding ellipsoid, so a ray of the
+   * row that hits the shape at all meets the ellipsoid of radius rowK. The entry points lie on
+   * the circle where the plane of the row's rays cuts the bounding ellipsoid; rowK is the
+   * largest k of the table over the directions of that circle's bounding box in the frontal
+   * plane (kMax where the box holds the centre), with margins far above rounding. Cheap per
+   * row, and on the upper rows of long hair much less than kMax (its curtains are the long
+   * radii): rowSpan() then culls the rays beside the hair that the bounding ellipsoid holds.
    */
-  rowSpan(ox0: number, oy0: number, oz0: number, ex: number, ey: number, ez: number): void {
+  rowBound(): void {
+    const kMax = this.kMax
+    this.rowK = kMax
+    // in coordinates where the bounding ellipsoid is the unit sphere
+    const sx = this.ia / kMax
+    const sy = this.ib / kMax
+    const sz = 1 / this.c
+    const ray = this.ray
+    const ox = ray[0] * sx
+    const oy = ray[1] * sy
+    const oz = (ray[2] - this.cz) * sz
+    const ex = this.ex * sx
+    const ey = this.ey * sy
+    const ez = this.ez * sz
+    const dx = this.dx * sx
+    const dy = this.dy * sy
+    const dz = this.dz * sz
+    // unit normal of the plane of the row's rays, the circle's centre and radius
+    let nx = ey * dz - ez * dy
+    let ny = ez * dx - ex * dz
+    let nz = ex * dy - ey * dx
+    const nl = Math.sqrt(nx * nx + ny * ny + nz * nz)
+    if (!(nl > 0)) return
+    nx /= nl
+    ny /= nl
+    nz /= nl
+    const h = ox * nx + oy * ny + oz * nz
+    const rho2 = 1 - h * h
+    // (a row that misses the bounding ellipsoid has an empty span whatever rowK is)
+    if (!(rho2 > 0)) return
+    const rho = Math.sqrt(rho2)
+    // the circle's extent along x and y: the in-plane unit vectors a, b and n are orthonormal,
+    // so ax² + bx² = 1 − nx²
+    const rx = rho * Math.sqrt(Math.max(0, 1 - nx * nx)) + 1e-6
+    const ry = rho * Math.sqrt(Math.max(0, 1 - ny * ny)) + 1e-6
+    const x0 = h * nx - rx
+    const x1 = h * nx + rx
+    const y0 = h * ny - ry
+    const y1 = h * ny + ry
+    if (x0 <= 0 && x1 >= 0 && y0 <= 0 && y1 >= 0) return
+    // A box that does not hold the centre spans less than half a turn, from one corner's
+    // direction to another's: the pseudo-angles of the corners relative to the first one.
+    const u0 = diamond(x0, y0)
+    let lo = 0
+    let hi = 0
+    for (let corner = 1; corner < 4; corner++) {
+      let du = diamond(corner & 1 ? x1 : x0, corner & 2 ? y1 : y0) - u0
+      if (du > 2) du -= 4
+      else if (du < -2) du += 4
+      if (du < lo) lo = du
+      if (du > hi) hi = du
+    }
+    // solve() reads entries i and i + 1 for a pseudo-angle in [i, i + 1) (table units): one
+    // more on each side against rounding
+    const tab = this.tab
+    const first = Math.floor((u0 + lo) * (TABLE / 4)) - 1
+    const last = Math.floor((u0 + hi) * (TABLE / 4)) + 2
+    let k = 0
+    for (let i = first; i <= last; i++) {
+      const v = tab[i & (TABLE - 1)]
+      if (v > k) k = v
+    }
+    const bound = k * (1 + 1e-6) + 1e-9
+    if (bound < kMax) this.rowK = bound
+  }
+
+  /**
+   * For a row of rays whose origin is (ox0, oy0, oz0) + x·(ex, ey, ez), (ox0, oy0, oz0) in
+   * ray[0..2] (double arguments would be boxed, as for prepare()), the x where the rays meet
+   * the ellipsoid of radius rowK (kMax, the bounding ellipsoid, unless rowBound() found less),
+   * into spanLo..spanHi (an empty range: spanLo > spanHi): prepare()'s discriminant, a
+   * quadratic in x.
+   */
+  rowSpan(): void {
+    const ray = this.ray
+    const ox0 = ray[0]
+    const oy0 = ray[1]
+    const oz0 = ray[2]
+    const ex = this.ex
+    const ey = this.ey
+    const ez = this.ez
     const ia2 = this.ia2
     const ib2 = this.ib2
     const ic2 = this.ic2
-    const ik2 = this.ik2Max
-    const qa = this.qaMax
+    const tight = this.rowK !== this.kMax
+    const ik2 = tight ? 1 / (this.rowK * this.rowK) : this.ik2Max
+    const qa = tight ? this.axy * ik2 + this.az : this.qaMax
     const dx = this.dx
     const dy = this.dy
     const dz = this.dz
@@ -992,6 +1101,12 @@ export class FaceScene {
   declare private readonly browArch: number
   declare private readonly browTilt: number
   declare private readonly browInner: number
+  /**
+   * Farther than this from browY in y nothing is brow: over the brow's u range (−0.06, 1.04)
+   * the arch term is at most 1, u at most 1.04, (1 − u)² at most 1.13 and the half-width at
+   * most 0.6·browThick (margins rounded up).
+   */
+  declare private readonly browReach: number
   // nose
   declare private readonly noseTop: number
   declare private readonly noseTip: number
@@ -1008,6 +1123,8 @@ export class FaceScene {
   declare private readonly noseWMax: number
   declare private readonly noseY0: number
   declare private readonly noseY1: number
+  /** (noseH / 0.2)·vxy: the farthest noseMarch() can shift from the head hit. */
+  declare private readonly noseReach: number
   // mouth
   declare private readonly mouthY: number
   declare private readonly mw: number
@@ -1065,6 +1182,13 @@ export class FaceScene {
   declare private readonly hlSlope: number
   /** Longest hair (normalised Y), jagged ends included: hairPresentAt() is false below it. */
   declare private readonly hairMaxLen: number
+  /**
+   * Shortest hair (normalised Y), jagged ends included: above it hairPresentAt()'s length
+   * test holds whatever the direction, and it skips that test's square root and noise.
+   */
+  declare private readonly hairMinLen: number
+  /** Highest point of the hairline table (minus a margin): no face window above it. */
+  declare private readonly hlMin: number
   private eyeZ = 0
 
   constructor(p: FaceParams, mode: RenderMode, eye: 'left' | 'right') {
@@ -1091,13 +1215,6 @@ export class FaceScene {
     const chinM = 2 + 7 * id.chinSquare
     const jawQ = 0.7 + 0.9 * id.chinSquare
     const ellW = (y: number): number => A * Math.sqrt(Math.max(0, 1 - (y / B) * (y / B)))
-    // the cranium is a little boxier than an ellipse above the eyes (a superellipse, p = 2.5)
-    const skull = (X: number, Y: number): boolean => {
-      if (Y >= 0) return X * X + Y * Y <= 1
-      const ax = X < 0 ? -X : X
-      const ay = -Y
-      return ax * ax * Math.sqrt(ax) + ay * ay * Math.sqrt(ay) <= 1
-    }
     const wJ = ellW(yJ) * jawW
     // half-width of the jaw below the jaw angle, tabulated (the powers are costly)
     const JN = 128
@@ -1106,14 +1223,28 @@ export class FaceScene {
       const u = i / JN
       jaw[i] = (wJ + (chinW - wJ) * powp(u, jawQ)) * Math.sqrt(Math.max(0, 1 - powp(u, chinM)))
     }
+    // (skull(), ellW() and smoothstep() written out: the calls were not inlined here, and
+    // boxed their double arguments and results, ~20 KB of garbage per person; measured)
     const headInside = (): boolean => {
       const X = STAR_Q[0]
       const Y = STAR_Q[1]
-      if (!skull(X, Y)) return false
+      // the skull: the cranium is a little boxier than an ellipse above the eyes (a
+      // superellipse, p = 2.5)
+      if (Y >= 0) {
+        if (!(X * X + Y * Y <= 1)) return false
+      } else {
+        const ax = X < 0 ? -X : X
+        const ay = -Y
+        if (!(ax * ax * Math.sqrt(ax) + ay * ay * Math.sqrt(ay) <= 1)) return false
+      }
       const x = Math.abs(X * A)
       const y = Y * B
       if (y <= yJ - 0.45) return true
-      if (y <= yJ) return x <= ellW(y) * (1 - (1 - jawW) * smoothstep(yJ - 0.45, yJ, y))
+      if (y <= yJ) {
+        const w = A * Math.sqrt(Math.max(0, 1 - (y / B) * (y / B)))
+        const st = (y - (yJ - 0.45)) / (yJ - (yJ - 0.45))
+        return x <= w * (1 - (1 - jawW) * (st <= 0 ? 0 : st >= 1 ? 1 : st * st * (3 - 2 * st)))
+      }
       if (y >= chinY) return false
       const u = ((y - yJ) / (chinY - yJ)) * JN
       const i = Math.min(JN - 1, Math.floor(u))
@@ -1161,6 +1292,7 @@ export class FaceScene {
     this.dy = -R[7]
     this.dz = -R[8]
     this.head.setDirection(this.dx, this.dy, this.dz)
+    this.head.setRowStep(R[0], R[1], R[2])
     this.vxy = Math.sqrt(-this.dx * -this.dx + -this.dy * -this.dy)
     const hb = B * this.head.kMax + 0.02
     this.headBound2 = hb * hb
@@ -1259,6 +1391,7 @@ export class FaceScene {
     this.browArch = 0.012 + 0.05 * id.browArch
     this.browTilt = 0.05 * id.browTilt
     this.browInner = 0.035 * Math.max(0, ex.browRaise) - 0.02 * Math.max(0, -ex.browRaise)
+    this.browReach = Math.abs(this.browArch) + 1.1 * Math.abs(this.browTilt) + 1.2 * Math.abs(this.browInner) + Math.abs(this.browThick) + 1e-6
 
     // ---------------- nose ----------------
     this.noseTop = this.eyeY - 0.03
@@ -1275,6 +1408,7 @@ export class FaceScene {
     this.noseWMax = 1.2 * Math.max(this.bridgeW, this.tipR * 1.05) + 1e-9
     this.noseY0 = this.noseTop - 0.12
     this.noseY1 = this.alaY + this.alaR + 0.02
+    this.noseReach = (this.noseH / 0.2) * this.vxy
     this.subnasale = this.noseTip + 0.065
 
     // ---------------- mouth ----------------
@@ -1363,11 +1497,17 @@ export class FaceScene {
     this.hlTab = new Float64Array(HL_N)
     let slope = 0
     if (hc) {
-      for (let i = 0; i < HL_N; i++) this.hlTab[i] = this.hairlineExact(i / HL_SCALE - HL_RANGE)
+      this.hairlineTable(this.hlTab)
       for (let i = 0; i + 1 < HL_N; i++) slope = Math.max(slope, Math.abs(this.hlTab[i + 1] - this.hlTab[i]) * HL_SCALE)
     }
     this.hlSlope = slope * 1.05 + 0.01
     this.hairMaxLen = hc ? Math.max(hc.lenFront, hc.lenFrontSide, hc.lenSide, hc.lenBack) + Math.abs(hc.jag) + 1e-6 : -Infinity
+    // (margins far above rounding: hairPresentAt()'s interpolations stay within their ends
+    // up to an ulp or so)
+    this.hairMinLen = hc ? Math.min(hc.lenFront, hc.lenFrontSide, hc.lenSide, hc.lenBack) - Math.abs(hc.jag) - 1e-6 : -Infinity
+    let hlMin = Infinity
+    for (let i = 0; i < HL_N; i++) hlMin = Math.min(hlMin, this.hlTab[i])
+    this.hlMin = hlMin - 1e-9
     if (hc) {
       const Ah = A + hc.tSide
       const Bh = B + hc.tTop
@@ -1409,6 +1549,7 @@ export class FaceScene {
       for (let i = 0; i < TABLE; i++) kMax = Math.max(kMax, k[i])
       this.hair = new Star(Ah, Bh, Ch, -0.04, k, dk, this.ray)
       this.hair.setDirection(this.dx, this.dy, this.dz)
+      this.hair.setRowStep(R[0], R[1], R[2])
       const rb = Math.max(Ah, Bh) * kMax + 0.05
       this.hairBound2 = rb * rb
     } else {
@@ -1539,18 +1680,37 @@ export class FaceScene {
     const ox0 = this.m10 * vy + this.m20 * vz
     const oy0 = this.m11 * vy + this.m21 * vz
     const oz0 = this.m12 * vy + this.m22 * vz
+    const ray = this.ray
+    ray[0] = ox0
+    ray[1] = oy0
+    ray[2] = oz0
+    // each the outline of the ellipsoid that holds every hit this row can have (see
+    // rowBound()); trace() skips the shape outside it on this row
+    this.spanRowY = yv
     const head = this.head
-    head.rowSpan(ox0, oy0, oz0, this.m00, this.m01, this.m02)
+    head.rowBound()
+    head.rowSpan()
     if (head.spanLo <= head.spanHi) {
+      this.headRowL = this.hcx + head.spanLo - 1e-6
+      this.headRowR = this.hcx + head.spanHi + 1e-6
       if (this.hcx + head.spanLo < l) l = this.hcx + head.spanLo
       if (this.hcx + head.spanHi > r) r = this.hcx + head.spanHi
+    } else {
+      this.headRowL = Infinity
+      this.headRowR = -Infinity
     }
     const hair = this.hair
     if (hair !== null) {
-      hair.rowSpan(ox0, oy0, oz0, this.m00, this.m01, this.m02)
+      hair.rowBound()
+      hair.rowSpan()
       if (hair.spanLo <= hair.spanHi) {
+        this.hairRowL = this.hcx + hair.spanLo - 1e-6
+        this.hairRowR = this.hcx + hair.spanHi + 1e-6
         if (this.hcx + hair.spanLo < l) l = this.hcx + hair.spanLo
         if (this.hcx + hair.spanHi > r) r = this.hcx + hair.spanHi
+      } else {
+        this.hairRowL = Infinity
+        this.hairRowR = -Infinity
       }
     }
     // glasses: the circle trace() tests first
@@ -1581,6 +1741,12 @@ export class FaceScene {
 
   spanL = 0.5
   spanR = 0.5
+  /** The row rowSpan() last saw (NaN: none) and where on it the head and the hair shell can be hit. */
+  private spanRowY = NaN
+  private headRowL = 0.5
+  private headRowR = 0.5
+  private hairRowL = 0.5
+  private hairRowR = 0.5
 
   /** Shade (this.sx, this.sy) as background, as trace() and shade() do where nothing is hit. */
   sampleBackground(): number {
@@ -1625,6 +1791,11 @@ export class FaceScene {
   private rowOx = 0.5
   private rowOy = 0.5
   private rowOz = 0.5
+  /**
+   * TRACE_EARS bits of the ears whose bounding circle this row crosses: the per-point circle
+   * test (dx² + dy² > R²) fails for every point of a row whose dy² alone exceeds R².
+   */
+  private rowEars = 0
 
   /** What the last trace() hit (a W_* code), and where the ray crossed a lens (Infinity: nowhere). */
   what = W_NONE
@@ -1657,6 +1828,9 @@ export class FaceScene {
       this.rowOx = this.m10 * vy + this.m20 * vz
       this.rowOy = this.m11 * vy + this.m21 * vz
       this.rowOz = this.m12 * vy + this.m22 * vz
+      const dyl = yv - this.earLcy
+      const dyr = yv - this.earRcy
+      this.rowEars = (dyl * dyl > this.earBoundR2 ? 0 : 1 << W_EAR_L) | (dyr * dyr > this.earBoundR2 ? 0 : 1 << W_EAR_R)
     }
     const vx = xv - this.hcx
     const ox = this.m00 * vx + this.rowOx
@@ -1676,10 +1850,13 @@ export class FaceScene {
     const mask = this.traceMask
     const head = this.head
     const hair = this.hair
-    const hairTested = hair !== null && (mask & TRACE_HAIR) !== 0 && r2 < this.hairBound2
+    // (on rowSpan()'s row: only within the head's and the hair's stretch of it; where the head
+    // cannot be hit, the hair is found as the hair-first test below would find it)
+    const spanRow = yv === this.spanRowY
+    const hairTested = hair !== null && (mask & TRACE_HAIR) !== 0 && r2 < this.hairBound2 && (!spanRow || (xv >= this.hairRowL && xv <= this.hairRowR))
     let headHit = false
     let hairFirst = false
-    if ((mask & (1 << W_HEAD)) !== 0 && r2 < this.headBound2 && head.prepare()) {
+    if ((mask & (1 << W_HEAD)) !== 0 && r2 < this.headBound2 && (!spanRow || (xv >= this.headRowL && xv <= this.headRowR)) && head.prepare()) {
       // Where the previous point traced showed hair, try the hair first: present hair in front
       // of the head's bounding ellipsoid hides the head, whose intersection is then skipped.
       // (Same result either way; only the work differs.)
@@ -1720,8 +1897,10 @@ export class FaceScene {
       }
     }
     // ears
+    // (either ear's bit in the mask tests both, as a sub-sample may catch the other ear)
+    const ears = (mask & TRACE_EARS) !== 0 ? this.rowEars : 0
     for (let side = -1; side <= 1; side += 2) {
-      if ((mask & TRACE_EARS) === 0) break
+      if ((ears & (side < 0 ? 1 << W_EAR_L : 1 << W_EAR_R)) === 0) continue
       const ecx = side < 0 ? this.earLcx : this.earRcx
       const ecy = side < 0 ? this.earLcy : this.earRcy
       const ddx = xv - ecx
@@ -1901,35 +2080,42 @@ export class FaceScene {
   private hlX = 0
   private hlY = 0
 
-  private hairlineExact(X: number): number {
+  /**
+   * The hairline (normalised Y of the face window's top edge) at X = i / HL_SCALE − HL_RANGE
+   * into tab[i]. One loop, not a call per entry: a call V8 does not inline boxes its double
+   * argument and result (measured: 2 heap numbers per entry).
+   */
+  private hairlineTable(tab: Float64Array): void {
     const hc = this.hc as HairConfig
-    const ax = Math.abs(X)
-    let h = hc.hl0 + hc.hlCurve * X * X
-    if (hc.sideX < 2) {
-      const top = hc.hl0 + hc.hlCurve * hc.sideX * hc.sideX
-      h += (Math.min(hc.sideburnY, 0.9) - top) * smoothstep(hc.sideX - 0.32, hc.sideX + 0.06, ax)
-    } else {
-      const top = hc.hl0 + hc.hlCurve * 0.8
-      h += (hc.sideburnY - top) * smoothstep(0.6, 0.97, ax)
-    }
-    if (hc.sweep > 0) {
-      const xp = this.hairPartX / this.A
-      const big = this.hairPartX > 0 ? -1 : 1
-      h += hc.sweep * smoothstep(0.02, 0.45, (X - xp) * big) * (1 - 0.6 * smoothstep(0.3, 0.8, ax))
-    }
+    const xp = this.hairPartX / this.A
+    const big = this.hairPartX > 0 ? -1 : 1
     // receding temples (M shape) for high hairlines
     const rec = this.hcRecede()
-    if (rec > 0) {
-      const q = (ax - 0.45) / 0.32
-      const q2 = q * q
-      if (q2 < 1) h -= rec * 0.14 * (1 - q2) * (1 - q2) * (1 - q2)
+    const seed = this.seed
+    for (let i = 0; i < HL_N; i++) {
+      const X = i / HL_SCALE - HL_RANGE
+      const ax = Math.abs(X)
+      let h = hc.hl0 + hc.hlCurve * X * X
+      if (hc.sideX < 2) {
+        const top = hc.hl0 + hc.hlCurve * hc.sideX * hc.sideX
+        h += (Math.min(hc.sideburnY, 0.9) - top) * smoothstep(hc.sideX - 0.32, hc.sideX + 0.06, ax)
+      } else {
+        const top = hc.hl0 + hc.hlCurve * 0.8
+        h += (hc.sideburnY - top) * smoothstep(0.6, 0.97, ax)
+      }
+      if (hc.sweep > 0) h += hc.sweep * smoothstep(0.02, 0.45, (X - xp) * big) * (1 - 0.6 * smoothstep(0.3, 0.8, ax))
+      if (rec > 0) {
+        const q = (ax - 0.45) / 0.32
+        const q2 = q * q
+        if (q2 < 1) h -= rec * 0.14 * (1 - q2) * (1 - q2) * (1 - q2)
+      }
+      // parting: a small notch
+      const pq = (X - xp) / 0.12
+      const pq2 = pq * pq
+      if (pq2 < 1) h -= 0.045 * (1 - pq2) * (1 - pq2)
+      if (hc.fringeJag > 0) h += hc.fringeJag * (vnoise1(X * 14, seed ^ 0x77) - 0.5) + 0.5 * hc.fringeJag * (vnoise1(X * 37, seed ^ 0x78) - 0.5)
+      tab[i] = h
     }
-    // parting: a small notch
-    const pq = (X - this.hairPartX / this.A) / 0.12
-    const pq2 = pq * pq
-    if (pq2 < 1) h -= 0.045 * (1 - pq2) * (1 - pq2)
-    if (hc.fringeJag > 0) h += hc.fringeJag * (vnoise1(X * 14, this.seed ^ 0x77) - 0.5) + 0.5 * hc.fringeJag * (vnoise1(X * 37, this.seed ^ 0x78) - 0.5)
-    return h
   }
 
   private hcRecede(): number {
@@ -1950,7 +2136,8 @@ export class FaceScene {
       this.noise1(this.seed ^ 0x9b)
       if (Y < hc.topCut + 0.04 * (this.nzv - 0.5)) return false
     }
-    if (Z > 0) {
+    // the face window: only below the hairline's highest point (Y > hlY needs Y > hlMin)
+    if (Z > 0 && Y > this.hlMin) {
       let sx = hc.sideX
       if (sx < 2) {
         this.nzx = Y * 11 + (X > 0 ? 50 : 0)
@@ -1964,6 +2151,8 @@ export class FaceScene {
         if (Y > this.hlY) return false
       }
     }
+    // above the shortest hair the length test below holds in every direction
+    if (Y < this.hairMinLen) return true
     const rr = X * X + Z * Z
     const c = rr > 1e-9 ? Z / Math.sqrt(rr) : 0
     let len: number
@@ -2165,9 +2354,13 @@ export class FaceScene {
       const ty = clamp01((yv - v.cy) / (2 * v.half) + 0.5)
       this.bgRowY = yv
       this.bgTy = ty
-      this.bgR = lerp(this.bgTop[0], this.bgBottom[0], ty)
-      this.bgG = lerp(this.bgTop[1], this.bgBottom[1], ty)
-      this.bgB = lerp(this.bgTop[2], this.bgBottom[2], ty)
+      // (lerp() written out: V8 does not inline calls on this once-a-row path, and boxes
+      // their double arguments and results)
+      const top = this.bgTop
+      const bottom = this.bgBottom
+      this.bgR = top[0] + (bottom[0] - top[0]) * ty
+      this.bgG = top[1] + (bottom[1] - top[1]) * ty
+      this.bgB = top[2] + (bottom[2] - top[2]) * ty
     }
     const ty = this.bgTy
     const tx = (xv - v.cx) / v.half
@@ -2278,18 +2471,32 @@ export class FaceScene {
 
   /**
    * Nose: a parallax march from the head hit (head.px/py, its normal in nrm) so the nose
-   * stands out of the surface under yaw; results in mfx, mfy, mnh, mShift, mFound.
+   * stands out of the surface under yaw; results in mfx, mfy, mnh, mShift, mFound. When
+   * normalReady is false the normal is computed here, only where the march may be needed.
    */
-  private noseMarch(): void {
-    const nrm = this.nrm
-    const nbx = nrm[0]
-    const nby = nrm[1]
-    const nbz = nrm[2]
+  private noseMarch(normalReady: boolean): void {
     let fx = this.head.px
     let fy = this.head.py
     let nh = 0
     let shift = 0
     let found = false
+    // Most of the face is beyond the farthest the march can reach (shiftMax below is at most
+    // noseReach: gpar > 0.2, and division and product round monotonically): nothing to do
+    // there, not even the two divisions.
+    const reach = this.noseReach
+    if (!(Math.abs(fx) < this.noseX0 + reach && fy > this.noseY0 - reach && fy < this.noseY1 + reach)) {
+      this.mfx = fx
+      this.mfy = fy
+      this.mnh = 0
+      this.mShift = 0
+      this.mFound = false
+      return
+    }
+    const nrm = this.nrm
+    if (!normalReady) this.head.normal(nrm)
+    const nbx = nrm[0]
+    const nby = nrm[1]
+    const nbz = nrm[2]
     const vX = -this.dx
     const vY = -this.dy
     const vZ = -this.dz
@@ -2367,10 +2574,8 @@ export class FaceScene {
    * opening, iris and pupil, brows, nose and nostrils, lips, teeth and mouth).
    */
   private classifyHead(): number {
-    const head = this.head
-    head.normal(this.nrm)
-    if (head.pz <= 0.05) return PART.SKIN
-    this.noseMarch()
+    if (this.head.pz <= 0.05) return PART.SKIN
+    this.noseMarch(false)
     return this.classifyFeatures()
   }
 
@@ -2416,8 +2621,8 @@ export class FaceScene {
         }
       }
     }
-    // brows
-    {
+    // brows (only within browReach of browY: no division for the rest of the face)
+    if (fy > this.browY - this.browReach && fy < this.browY + this.browReach) {
       const span = this.browOut - this.browIn
       const u = (ax - this.browIn) / span
       if (u > -0.06 && u < 1.04) {
@@ -2507,7 +2712,7 @@ export class FaceScene {
       return PART.SKIN
     }
     // nose: parallax march so the nose stands out of the surface under yaw
-    this.noseMarch()
+    this.noseMarch(true)
     fx = this.mfx
     fy = this.mfy
     const nh = this.mnh
@@ -2685,8 +2890,8 @@ export class FaceScene {
       if (iq < 1) occl *= 1 - 0.12 * (1 - iq) * (1 - iq)
     }
 
-    // ---- brows ----
-    {
+    // ---- brows ---- (only within browReach of browY: no division for the rest of the face)
+    if (fy > this.browY - this.browReach && fy < this.browY + this.browReach) {
       const span = this.browOut - this.browIn
       const u = (ax - this.browIn) / span
       if (u > -0.06 && u < 1.04) {
@@ -3191,14 +3396,15 @@ export class FaceScene {
     let ab = hcol[2] * alb
     let an = this.hairNir * (0.75 + 0.5 * strand)
     let occl = inner ? 0.45 : 1
-    // roots darker near the face window and at the ends
-    if (!inner) {
+    // roots darker near the face window and at the ends (on the front, less than 0.1 above
+    // the hairline: never 0.1 above its highest point or more)
+    if (!inner && z > 0 && y * this.iB > this.hlMin - 0.1) {
       const X = x * this.iA
       if (Math.abs(X) < hc.sideX + 0.15) {
         this.hlX = X
         this.hairline()
         const dY = this.hlY - y * this.iB
-        if (dY > 0 && dY < 0.1 && z > 0) occl *= 0.75 + 0.25 * (dY / 0.1)
+        if (dY > 0 && dY < 0.1) occl *= 0.75 + 0.25 * (dY / 0.1)
       }
     }
     if (hc.buzz) {
