@@ -360,7 +360,7 @@ async function parent(): Promise<void> {
         `, peak RSS ${fmt(nv.trainMaxRssMiB, 0)} MiB while training`
     )
     const twSeconds = tw.trainSeconds as number
-    ;(results.anchor as Record<string, unknown>).naive = { config: referenceConfig(ANCHOR), ...nv, wallSeconds: naiveSeconds, wallIsProjection: nv.capped, measuredAt: nv.measuredAt ?? results.date }
+    ;(results.anchor as Record<string, unknown>).naive = { config: referenceConfig(ANCHOR), ...nv, wallSeconds: naiveSeconds, wallIsProjection: nv.capped, measuredAt: nv.measuredAt ?? (reuse ? previous.date : results.date) }
     ;(results.anchor as Record<string, unknown>).ratios = {
       memory: (nv.trainMaxRssMiB as number) / (tw.trainMaxRssMiB as number),
       memoryVsReferenceFootprint: ((nv.referenceWouldHoldGiB as number) * 1024) / (tw.trainMaxRssMiB as number),
