@@ -108,6 +108,9 @@ function reluBits(x: Int32Array, out: Int32Array, n: number): void {
   }
 }
 
+/** Member m's block of n values in a member-major array. */
+const member = (a: Float32Array, m: number, n: number): Float32Array => a.subarray(m * n, (m + 1) * n)
+
 /** Int32 view of a float array (same memory). */
 const bits = (a: Float32Array): Int32Array => new Int32Array(a.buffer, a.byteOffset, a.length)
 
@@ -178,9 +181,8 @@ export async function headForwardBackward(gemm: GemmEngine, p: EnsembleParams, d
   const n2 = new Float32Array(M * B * H2)
   const inv2 = new Float32Array(M * H2)
   for (let m = 0; m < M; m++) {
-    const sl = (a: Float32Array, n: number) => a.subarray(m * n, (m + 1) * n)
-    moments(sl(z2, B * H2), B, H2, sl(r.mean2, H2), sl(r.var2, H2))
-    inv2.set(normalize(sl(z2, B * H2), B, H2, sl(r.mean2, H2), sl(r.var2, H2), sl(p.g2, H2), sl(p.be2, H2), sl(n2, B * H2)), m * H2)
+    moments(member(z2, m, B * H2), B, H2, member(r.mean2, m, H2), member(r.var2, m, H2))
+    inv2.set(normalize(member(z2, m, B * H2), B, H2, member(r.mean2, m, H2), member(r.var2, m, H2), member(p.g2, m, H2), member(p.be2, m, H2), member(n2, m, B * H2)), m * H2)
   }
 
   // ---- layer 3, batched: [M, B, H2] × [M, H2, K]; then softmax cross-entropy per member.
@@ -220,8 +222,7 @@ export async function headForwardBackward(gemm: GemmEngine, p: EnsembleParams, d
   const dz2 = await gemm.batchMatMul(z3, transposeEach(p.w3, M, H2, K), { batch: M, m: B, k: K, n: H2 })
   for (let m = 0; m < M; m++) {
     if (!active[m]) continue
-    const sl = (a: Float32Array, n: number) => a.subarray(m * n, (m + 1) * n)
-    bnBackward(sl(dz2, B * H2), sl(z2, B * H2), sl(inv2, H2), sl(p.g2, H2), B, H2, sl(r.grads.g2, H2), sl(r.grads.be2, H2))
+    bnBackward(member(dz2, m, B * H2), member(z2, m, B * H2), member(inv2, m, H2), member(p.g2, m, H2), B, H2, member(r.grads.g2, m, H2), member(r.grads.be2, m, H2))
   }
   // Through ReLU 2: keep the gradient where the activation is > 0 (its bits, negated, have the
   // sign bit); stopped members' rows are 0 already.
@@ -234,8 +235,7 @@ export async function headForwardBackward(gemm: GemmEngine, p: EnsembleParams, d
   const dn1 = await gemm.batchMatMul(dz2, transposeEach(p.w2, M, H1, H2), { batch: M, m: B, k: H2, n: H1 })
   for (let m = 0; m < M; m++) {
     if (!active[m]) continue
-    const sl = (a: Float32Array, n: number) => a.subarray(m * n, (m + 1) * n)
-    bnBackward(sl(dn1, B * H1), sl(xhat1, B * H1), sl(inv1, H1), sl(p.g1, H1), B, H1, sl(r.grads.g1, H1), sl(r.grads.be1, H1))
+    bnBackward(member(dn1, m, B * H1), member(xhat1, m, B * H1), member(inv1, m, H1), member(p.g1, m, H1), B, H1, member(r.grads.g1, m, H1), member(r.grads.be1, m, H1))
   }
   // Through ReLU 1 (where relu(h1) > 0), back to the first layer's [B, M·H1] layout; stopped
   // members' columns stay 0.
