@@ -2,7 +2,7 @@
 // on disk, then import a folder of real files matched by name, reading the per-file report
 // (imported, refused with what was found, unmatched, skipped) and the PNGs written.
 import { test, expect } from '@playwright/test'
-import { mkdtemp, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdtemp, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { api, projectWithSamples, SIZE } from './projectSetup'
@@ -104,5 +104,6 @@ test('exports the masks of a Gallery selection to a folder and imports a folder 
     await expect(page.getByTestId('tile-s00000002').getByTestId('tile-status')).toHaveText('in progress')
   } finally {
     await server.stop()
+    await rm(outside, { recursive: true, force: true })
   }
 })

@@ -1,5 +1,6 @@
 // Starts the real `twinlight serve` (built CLI, real backend) for end-to-end tests.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { rmSync } from 'node:fs'
 import { mkdtemp } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
@@ -17,8 +18,22 @@ export interface RunningServer {
   stop(signal?: NodeJS.Signals): Promise<void>
 }
 
+/** Temporary homes of this test process, removed when it exits (TWINLIGHT_KEEP_E2E=1 keeps them for a look). */
+const homes: string[] = []
+process.once('exit', () => {
+  if (process.env.TWINLIGHT_KEEP_E2E === '1') return
+  for (const base of homes) {
+    try {
+      rmSync(base, { recursive: true, force: true })
+    } catch {
+      // a server still writing there: leave it to the OS's temp clean-up
+    }
+  }
+})
+
 export async function makeHome(): Promise<{ home: string; projects: string }> {
   const base = await mkdtemp(join(tmpdir(), 'tl-e2e-'))
+  homes.push(base)
   return { home: join(base, 'home'), projects: join(base, 'projects') }
 }
 

@@ -1,7 +1,7 @@
 import { test, expect, _electron as electron } from '@playwright/test'
 import { createRequire } from 'node:module'
 import { existsSync } from 'node:fs'
-import { mkdtemp } from 'node:fs/promises'
+import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -40,5 +40,6 @@ test.describe('desktop app', () => {
     await window.getByTestId('create-submit').click()
     await expect(window.getByTestId('status-project')).toHaveText('Desktop')
     await app.close()
+    await rm(base, { recursive: true, force: true })
   })
 })
