@@ -2,7 +2,7 @@
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import * as ort from 'onnxruntime-node'
 import { predictSample } from '../../../src/main/engine/interpreter/inference'
-import { buildInterpreterOnnx } from '../../../src/main/engine/interpreter/onnxExport'
+import { bandedYWeights, buildInterpreterOnnx, interpolationMatrix, rowBands, rowBlocks } from '../../../src/main/engine/interpreter/onnxExport'
 import { InterpreterTrainer } from '../../../src/main/engine/interpreter/trainer'
 import { inspectOnnx } from '../../../src/main/engine/onnx/inspect'
 import type { FeatureLayout } from '../../../src/main/engine/interpreter/layout'
@@ -101,8 +101,9 @@ describe('ONNX export', () => {
     expect(worstUncertainty).toBeLessThan(0.05)
   })
 
-  it('stays exact when the coarse maps are upsampled by interpolation matrices (≤ 1/8 of the mask), BatchNorm folded', async () => {
-    // Mask 48×40: maps at 4×5 and 6×5 take the matrix path, 12×10 the Resize path, 48×40 none.
+  it('stays exact with the banded upsampling (3 row blocks, x by matrix and by Resize), a batch of 2, BatchNorm folded', async () => {
+    // Mask 48×40 in 3 blocks of 16 rows: maps at 4×5 and 6×5 go along x by matrix, 12×10 by Resize,
+    // 48×40 is the running sum the FusedConv adds them into.
     const coarseLayout: FeatureLayout = {
       height: 48,
       width: 40,
@@ -120,21 +121,60 @@ describe('ONNX export', () => {
     for (const k of ['w1', 'w2', 'w3'] as const) params[k] = params[k].map((v) => v * 40)
     for (const k of ['b1', 'be1', 'rm1', 'b2', 'be2', 'rm2', 'b3'] as const) params[k] = params[k].map(() => rnd() * 0.5)
     for (const k of ['g1', 'rv1', 'g2', 'rv2'] as const) params[k] = params[k].map(() => 0.5 + Math.abs(rnd()))
-    const maps = coarseLayout.maps.map((m) => Float32Array.from({ length: m.channels * m.height * m.width }, rnd))
+    const samples = [0, 1].map(() => coarseLayout.maps.map((m) => Float32Array.from({ length: m.channels * m.height * m.width }, rnd)))
     const bytes = buildInterpreterOnnx(params, dims, coarseLayout)
+    expect(inspectOnnx(bytes).opTypes).toContain('com.microsoft:FusedConv')
+    expect(inspectOnnx(bytes).opTypes).not.toContain('Sum')
     const session = await ort.InferenceSession.create(Buffer.from(bytes))
     const feeds: Record<string, ort.Tensor> = {}
-    coarseLayout.maps.forEach((m, i) => (feeds[m.name] = new ort.Tensor('float32', maps[i], [1, m.channels, m.height, m.width])))
+    coarseLayout.maps.forEach((m, i) => {
+      const both = new Float32Array(2 * samples[0][i].length)
+      both.set(samples[0][i])
+      both.set(samples[1][i], samples[0][i].length)
+      feeds[m.name] = new ort.Tensor('float32', both, [2, m.channels, m.height, m.width])
+    })
     const out = await session.run(feeds)
     await session.release()
-    const ts = predictSample(init.tf, params, dims, coarseLayout, maps, { keepProbs: true })
     const P = coarseLayout.height * coarseLayout.width
-    const mine = new Float32Array(dims.M * dims.K * P)
-    for (let m = 0; m < dims.M; m++) for (let k = 0; k < dims.K; k++) for (let p = 0; p < P; p++) mine[(m * dims.K + k) * P + p] = ts.probs![(m * P + p) * dims.K + k]
-    let spread = 0
-    for (const v of mine) spread = Math.max(spread, Math.abs(v - 0.25))
-    expect(spread).toBeGreaterThan(0.2) // the probabilities are far from uniform, so the comparison means something
-    expect(maxAbsDiff(out.probs.data as Float32Array, mine)).toBeLessThanOrEqual(1e-4)
-    expect(maxAbsDiff(out.uncertainty.data as Float32Array, ts.uncertainty)).toBeLessThanOrEqual(1e-4)
+    const probs = out.probs.data as Float32Array
+    const uncertainty = out.uncertainty.data as Float32Array
+    samples.forEach((maps, n) => {
+      const ts = predictSample(init.tf, params, dims, coarseLayout, maps, { keepProbs: true })
+      const mine = new Float32Array(dims.M * dims.K * P)
+      for (let m = 0; m < dims.M; m++) for (let k = 0; k < dims.K; k++) for (let p = 0; p < P; p++) mine[(m * dims.K + k) * P + p] = ts.probs![(m * P + p) * dims.K + k]
+      let spread = 0
+      for (const v of mine) spread = Math.max(spread, Math.abs(v - 0.25))
+      expect(spread).toBeGreaterThan(0.2) // the probabilities are far from uniform, so the comparison means something
+      expect(maxAbsDiff(probs.subarray(n * mine.length, (n + 1) * mine.length), mine)).toBeLessThanOrEqual(1e-4)
+      expect(maxAbsDiff(uncertainty.subarray(n * P, (n + 1) * P), ts.uncertainty)).toBeLessThanOrEqual(1e-4)
+    })
+  })
+
+  it('bands the y upsampling exactly: each block of output rows reads only its gathered source rows', () => {
+    expect([256, 512, 48, 16, 17].map(rowBlocks)).toEqual([16, 32, 3, 1, 1])
+    // Row counts of the anchor layout's groups at 256² in 16 blocks: 128→10, 64→6, 32→4, 16→3, 8→2, 4→2.
+    expect([128, 64, 32, 16, 8, 4].map((h) => rowBands(h, 256, 16).rows)).toEqual([10, 6, 4, 3, 2, 2])
+    for (const [sizes, H, blocks] of [[[128, 64, 4], 256, 16], [[12, 7, 3], 48, 3], [[6, 16], 16, 1], [[5, 9], 20, 4]] as const) {
+      const bands = sizes.map((h) => rowBands(h, H, blocks))
+      const w = bandedYWeights(bands, H, blocks)
+      const width = bands.reduce((a, b) => a + b.rows, 0)
+      let offset = 0
+      let worst = 0
+      let outside = 0
+      sizes.forEach((h, i) => {
+        const dense = interpolationMatrix(h, H)
+        const { rows, index } = bands[i]
+        for (let o = 0; o < H; o++) {
+          const b = Math.floor(o / (H / blocks))
+          const row = new Float32Array(h) // the banded weights scattered back to source rows
+          for (let j = 0; j < rows; j++) row[index[b * rows + j]] += w[o * width + offset + j]
+          for (let r = 0; r < h; r++) worst = Math.max(worst, Math.abs(row[r] - dense[o * h + r]))
+          outside += index.slice(b * rows, (b + 1) * rows).filter((r) => r < 0 || r >= h).length
+        }
+        offset += rows
+      })
+      expect(worst).toBeLessThanOrEqual(1e-6)
+      expect(outside).toBe(0)
+    }
   })
 })

@@ -70,6 +70,28 @@ describe('OnnxBuilder against onnxruntime', () => {
     expectClose(data(out.y), conv2d(x, xs, w, 3, 3, 3, null, { pads: [1, 1, 1, 1], group: 3 }).data)
   })
 
+  it("runs onnxruntime's FusedConv: grouped 1×1 conv + sum input + Relu, with a declared intermediate shape", async () => {
+    const xs = { n: 2, c: 6, h: 3, w: 4 }
+    const m = 4
+    const x = pseudoRandom(xs.n * xs.c * xs.h * xs.w, 31)
+    const w = pseudoRandom(m * (xs.c / 2), 32)
+    const z = pseudoRandom(xs.n * m * xs.h * xs.w, 33)
+    const g = new OnnxBuilder()
+    const input = g.input('x', 'float32', ['N', xs.c, xs.h, xs.w])
+    // The sum arrives flattened and reshaped, as in the interpreter export; its declared shape keeps N.
+    const flat = g.reshape(g.input('z', 'float32', ['N', m * xs.h * xs.w]), [-1, m, xs.h, xs.w])
+    const sum = g.declareShape(flat, ['N', m, xs.h, xs.w])
+    g.output(g.fusedConv(input, g.constant(w, [m, xs.c / 2, 1, 1]), null, { group: 2, sum, activation: 'Relu' }), 'y')
+    const model = g.model()
+    expect(model.graph?.valueInfo?.map((v) => v.name)).toEqual([flat.name])
+    expect(model.graph?.node?.find((n) => n.opType === 'FusedConv')?.domain).toBe('com.microsoft')
+    const out = await runOnnx(g.build(), { x: f32(x, [xs.n, xs.c, xs.h, xs.w]), z: f32(z, [xs.n, m * xs.h * xs.w]) })
+
+    const conv = conv2d(x, xs, w, m, 1, 1, null, { group: 2 }).data
+    expectClose(data(out.y), conv.map((v, i) => Math.max(0, v + z[i])))
+    expect(() => g.declareShape(flat, ['N', m, xs.h, xs.w])).toThrow(/declared twice/)
+  })
+
   it('runs ConvTranspose with stride 2', async () => {
     const [n, c, h, wd, m, k] = [1, 2, 3, 4, 3, 3]
     const x = pseudoRandom(n * c * h * wd, 31)

@@ -7,30 +7,39 @@
 //   probs       [N, M, K, H, W]   every member's softmax (optional)
 //
 // The first layer uses the partial-sum identity W·up(F) = up(W·F): the maps of one resolution
-// are concatenated, multiplied by their rows of W at native resolution, and only the H1-wide
-// partial sums are upsampled (Resize linear + half_pixel = align_corners=False) and summed.
+// are concatenated and multiplied by their rows of W at native resolution; only the H1-wide
+// partial sums are upsampled (bilinear, half_pixel = align_corners=False) and added.
 //
-// Layout, chosen by measurement (bench/dataset.ts, docs/interpreter.md "ONNX graph"):
-// - Pixels × channels (NHWC). The features are transposed once; every layer is then a MatMul
-//   over the channel axis, and onnxruntime's channels-last bilinear Resize is ~2.5× faster
-//   than its NCHW one (it interpolates whole channel vectors).
+// Layout, chosen by measurement (bench/dataset.ts, docs/interpreter.md "ONNX export"):
+// - Pixels × channels (NHWC). The features are transposed once; every layer is then a product
+//   over the channel axis.
 // - One member at a time: a member's H1-wide activations at mask size are 32 MiB at 256², so
-//   the Resize/Sum passes over them stay far smaller than an ensemble-wide 1280-channel tensor
-//   (335 MiB, which made every pass memory-bound and the process 6 GiB).
+//   the passes over them stay far smaller than an ensemble-wide 1280-channel tensor (335 MiB,
+//   which made every pass memory-bound and the process 6 GiB).
+// - The upsampled partial sums are added without a Sum node: the mask-size product is the
+//   running sum, and ONE onnxruntime FusedConv (com.microsoft) adds every coarser group into it
+//   in place (MLAS accumulates with beta = 1) and applies the ReLU block by block. Rows act as
+//   channels ([N, H, 1, W·H1]), so a 1×1 convolution is a product along y; x is upsampled before
+//   it (Resize, or a dense matrix for the coarse maps). The y weights are banded: the output rows
+//   are cut into blocks of 16 (rowBlocks) and a grouped convolution gives each block only the
+//   source rows it reads (gathered at native resolution): Σ_groups (16/scale + 2) = 27
+//   multiply-adds per value at 256² instead of Σh = 252. The previous graph summed Resize
+//   outputs and a dense y product by Sum (pairwise in onnxruntime: a full-size pass per part)
+//   and then ran a ReLU pass; this one measured 10–14 % less time per sample at anchor scale.
 // - BatchNorm (inference) follows ReLU, so it is folded into the next Linear at export
-//   (computed in float64): W' = diag(γ/σ)·W, b' = b + (β − μγ/σ)·W.
+//   (computed in float64): W' = diag(γ/σ)·W, b' = b + (β − μγ/σ)·W. Layers 2–3 are 2-D Gemms
+//   (bias and ReLU fused by onnxruntime).
 // - The first-layer bias is added to the coarsest map's partial sums before upsampling
 //   (bilinear weights sum to 1), so the full-size sum has no broadcast input.
-// - The coarsest groups (≤ 1/8 of the mask size) are upsampled by dense interpolation
-//   matrices in two MatMuls into one tensor instead of one Resize each (coarseGroups).
 // - precision 'int8' (opt-in): the first layer's MatMuls run as MatMulIntegerToFloat with the
 //   activations quantised per tensor by DynamicQuantizeLinear (uint8) and the weights per
 //   output column to 7 bits (±63 — AVX2 without VNNI multiplies u8×s8 pairs into int16,
 //   which 8-bit weights could saturate). Not exact: see docs/interpreter.md for the measured
 //   share of voted pixels that change.
+// FusedConv and MatMulIntegerToFloat are onnxruntime contrib ops: the graph is for onnxruntime.
 import { OnnxBuilder, type OnnxValue } from '../onnx/builder'
-import { groupWeights, resolutionGroups, type ResolutionGroup } from './inference'
-import { axisTaps, type FeatureLayout } from './layout'
+import { groupWeights, resolutionGroups } from './inference'
+import { axisTaps, type AxisTaps, type FeatureLayout } from './layout'
 import { BN_EPSILON, type EnsembleDims, type EnsembleParams } from './model'
 import { P_LOG_FLOOR } from './voting'
 
@@ -60,34 +69,43 @@ export function buildInterpreterOnnx(params: EnsembleParams, dims: EnsembleDims,
   const features = groups.map((group) => g.transpose(group.maps.length === 1 ? inputs[group.maps[0]] : g.concat(group.maps.map((i) => inputs[i]), 1), [0, 2, 3, 1]))
   const quantised = precision === 'int8' ? features.map((x) => g.node('DynamicQuantizeLinear', [x], [], { outputs: 3, elemType: ['uint8', 'float32', 'uint8'] })) : []
   const coarsest = groups.reduce((best, group, i) => (group.height * group.width < groups[best].height * groups[best].width ? i : best), 0)
-  const coarse = coarseGroups(groups, H, W)
-  // Interpolation matrices of the coarse groups: per group [W, w] (x) and, side by side, [H, Σh] (y).
-  const coarseX = coarse.map((gi) => g.constant(interpolationMatrix(groups[gi].width, W), [W, groups[gi].width]))
-  const coarseY = coarse.length > 0 ? g.constant(concatColumns(coarse.map((gi) => interpolationMatrix(groups[gi].height, H)), H), [H, coarse.reduce((s, gi) => s + groups[gi].height, 0)]) : null
+  const native = groups.findIndex((group) => group.height === H && group.width === W)
+  const blocks = rowBlocks(H)
+  const bands = groups.map((group, gi) => (gi === native ? null : rowBands(group.height, H, blocks)))
+  const upsampled = groups.map((_, gi) => gi).filter((gi) => gi !== native)
+  const bandWidth = upsampled.reduce((s, gi) => s + bands[gi]!.rows, 0) // Σk: source rows per block
+  const gatherRows = upsampled.map((gi) => (isIdentity(bands[gi]!.index) ? null : g.constantInt64(bands[gi]!.index)))
+  const xMatrices = upsampled.map((gi) => (usesXMatrix(groups[gi].width, W) ? g.constant(interpolationMatrix(groups[gi].width, W), [W, groups[gi].width]) : null))
+  const yWeights = upsampled.length > 0 ? g.constant(bandedYWeights(upsampled.map((gi) => bands[gi]!), H, blocks), [H, bandWidth, 1, 1]) : null
 
   const logits: OnnxValue[] = []
   for (let m = 0; m < M; m++) {
-    const parts: OnnxValue[] = []
-    const coarseRows: OnnxValue[] = []
-    groups.forEach((group, gi) => {
+    const partials = groups.map((group, gi) => {
       const w = groupWeights(params, dims, layout, group, m, 1) // [C_g, H1]
-      let part = precision === 'int8' ? quantisedMatMul(g, quantised[gi], w, group.channels, H1) : g.matMul(features[gi], g.constant(w, [group.channels, H1]))
-      if (gi === coarsest) part = g.add(part, g.constant(params.b1.subarray(m * H1, (m + 1) * H1), [H1], `m${m}.l1.bias`))
-      const c = coarse.indexOf(gi)
-      if (c >= 0) coarseRows.push(g.matMul(coarseX[c], part)) // [N, h, W, H1]: upsampled along x
-      else if (group.height !== H || group.width !== W) parts.push(g.resize(part, { mode: 'linear', scales: [1, H / group.height, W / group.width, 1] }))
-      else parts.push(part)
+      const part = precision === 'int8' ? quantisedMatMul(g, quantised[gi], w, group.channels, H1) : g.matMul(features[gi], g.constant(w, [group.channels, H1]))
+      return gi === coarsest ? g.add(part, g.constant(params.b1.subarray(m * H1, (m + 1) * H1), [H1], `m${m}.l1.bias`)) : part // [N, h, w, H1]
     })
-    if (coarseY) {
-      // Along y, every coarse group at once: [H, Σh] × [N, Σh, W·H1].
-      const rows = coarseRows.length === 1 ? coarseRows[0] : g.concat(coarseRows, 1)
-      parts.push(g.reshape(g.matMul(coarseY, g.reshape(rows, [0, -1, W * H1])), [0, H, W, H1]))
-    }
-    const hidden1 = g.relu(parts.length === 1 ? parts[0] : g.node('Sum', parts)[0]) // [N, H, W, H1]
+    let hidden1: OnnxValue // [N·H·W, H1]
+    if (yWeights) {
+      // Per group: its source rows, block by block ([N, B·k, w, H1]), upsampled along x, as [N, B, k, W·H1].
+      const pieces = upsampled.map((gi, i) => {
+        const { rows } = bands[gi]!
+        const picked = gatherRows[i] ? g.gather(partials[gi], gatherRows[i]!, 1) : partials[gi]
+        const width = groups[gi].width
+        const alongX = xMatrices[i] ? g.matMul(xMatrices[i]!, picked) : width === W ? picked : resizeAlongX(g, picked, width, W, H1)
+        // The batch dim stays the symbolic N (the Resize path flattens it), so that onnxruntime
+        // can prove the convolution's output the size of `sum` and accumulate in place.
+        return g.declareShape(g.reshape(alongX, [-1, blocks, rows, W * H1]), ['N', blocks, rows, W * H1])
+      })
+      const x = g.reshape(pieces.length === 1 ? pieces[0] : g.concat(pieces, 2), [0, blocks * bandWidth, 1, W * H1])
+      const sum = native >= 0 ? g.reshape(partials[native], [0, H, 1, W * H1]) : null
+      hidden1 = g.reshape(g.fusedConv(x, yWeights, null, { group: blocks, sum, activation: 'Relu' }), [-1, H1])
+    } else hidden1 = g.relu(g.reshape(partials[native], [-1, H1]))
     const l2 = foldBatchNorm(params.w2.subarray(m * H1 * H2, (m + 1) * H1 * H2), params.b2.subarray(m * H2, (m + 1) * H2), bnSlice(params, 1, m, H1), H1, H2)
-    const hidden2 = g.relu(g.add(g.matMul(hidden1, g.constant(l2.w, [H1, H2], `m${m}.l2.weight`)), g.constant(l2.b, [H2], `m${m}.l2.bias`)))
+    const hidden2 = g.relu(g.gemm(hidden1, g.constant(l2.w, [H1, H2], `m${m}.l2.weight`), g.constant(l2.b, [H2], `m${m}.l2.bias`)))
     const l3 = foldBatchNorm(params.w3.subarray(m * H2 * K, (m + 1) * H2 * K), params.b3.subarray(m * K, (m + 1) * K), bnSlice(params, 2, m, H2), H2, K)
-    logits.push(g.unsqueeze(g.add(g.matMul(hidden2, g.constant(l3.w, [H2, K], `m${m}.l3.weight`)), g.constant(l3.b, [K], `m${m}.l3.bias`)), [1]))
+    const out = g.gemm(hidden2, g.constant(l3.w, [H2, K], `m${m}.l3.weight`), g.constant(l3.b, [K], `m${m}.l3.bias`))
+    logits.push(g.reshape(out, [-1, 1, H, W, K]))
   }
   const probs = g.softmax(logits.length === 1 ? logits[0] : g.concat(logits, 1), 4) // [N, M, H, W, K]
   if (options.probs !== false) g.output(g.transpose(probs, [0, 1, 4, 2, 3]), 'probs', ['N', M, K, H, W])
@@ -108,20 +126,85 @@ export function buildInterpreterOnnx(params: EnsembleParams, dims: EnsembleDims,
   return g.build()
 }
 
+/** Output rows per block of the banded y upsampling (measured at 256²: 16 beats 8 and 32). */
+const ROWS_PER_BLOCK = 16
+
+/** Number of row blocks: the largest divisor of H that leaves at least ROWS_PER_BLOCK rows per block. */
+export function rowBlocks(H: number): number {
+  for (let b = Math.floor(H / ROWS_PER_BLOCK); b > 1; b--) if (H % b === 0) return b
+  return 1
+}
+
+/** The source rows of one map group that each block of output rows reads. */
+export interface RowBands {
+  /** Source rows per block (k). */
+  rows: number
+  /** First source row of each block; its k rows are start … start + k − 1 (all within the map). */
+  start: number[]
+  /** The gathered rows, block after block: [blocks · k]. */
+  index: number[]
+  taps: AxisTaps
+}
+
+/** Bands for upsampling `inSize` rows to `outSize` in `blocks` equal blocks of output rows. */
+export function rowBands(inSize: number, outSize: number, blocks: number): RowBands {
+  const taps = axisTaps(inSize, outSize)
+  const per = outSize / blocks
+  const first: number[] = []
+  let rows = 0
+  for (let b = 0; b < blocks; b++) {
+    let lo = inSize
+    let hi = 0
+    for (let o = b * per; o < (b + 1) * per; o++) {
+      lo = Math.min(lo, taps.lo[o])
+      hi = Math.max(hi, taps.hi[o])
+    }
+    first.push(lo)
+    rows = Math.max(rows, hi - lo + 1)
+  }
+  const start = first.map((lo) => Math.min(lo, inSize - rows))
+  return { rows, start, index: start.flatMap((s) => Array.from({ length: rows }, (_, j) => s + j)), taps }
+}
+
 /**
- * The resolution groups upsampled by dense interpolation matrices instead of Resize: the ones at
- * 1/8 of the mask size or less. Their upsampled partial sums are formed by two MatMuls (x per
- * group, then y for all of them together) into ONE mask-size tensor, which saves a Resize and a
- * full-size Sum input per group; the dense y matrix costs Σh multiply-adds per output value
- * (4 + 8 + 16 + 32 = 60 at 256²). Measured at anchor scale: 1/8 beats 1/16 (~5 %) and 1/4 (the
- * 64² maps too, Σh = 124) is slower again.
+ * Weights of the grouped 1×1 convolution that upsamples along y: [outSize, Σk] — output row o
+ * (in block b) reads its two taps among block b's gathered rows of every group, side by side.
  */
-function coarseGroups(groups: readonly ResolutionGroup[], H: number, W: number): number[] {
-  const out: number[] = []
-  groups.forEach((group, gi) => {
-    if (group.height * 8 <= H && group.width * 8 <= W) out.push(gi)
-  })
-  return out
+export function bandedYWeights(bands: readonly RowBands[], outSize: number, blocks: number): Float32Array {
+  const width = bands.reduce((s, band) => s + band.rows, 0)
+  const per = outSize / blocks
+  const w = new Float32Array(outSize * width)
+  let offset = 0
+  for (const band of bands) {
+    for (let o = 0; o < outSize; o++) {
+      const base = o * width + offset - band.start[Math.floor(o / per)]
+      w[base + band.taps.lo[o]] += 1 - band.taps.w[o]
+      w[base + band.taps.hi[o]] += band.taps.w[o]
+    }
+    offset += band.rows
+  }
+  return w
+}
+
+function isIdentity(index: readonly number[]): boolean {
+  return index.every((v, i) => v === i)
+}
+
+/**
+ * Along x, the coarse maps (≤ 1/8 of the mask width) and non-integer ratios are upsampled by a
+ * dense [W, w] matrix (w multiply-adds per value, exact output size); the others by Resize.
+ */
+function usesXMatrix(w: number, W: number): boolean {
+  return w * 8 <= W || W % w !== 0
+}
+
+/**
+ * Bilinear upsampling along x of [N, rows, w, C] to [N·rows, W, 1, C]: shaped so that onnxruntime
+ * takes its channels-last Resize (scales [1, s, 1, 1]); with scales [1, 1, s, 1] it would take the
+ * NCHW path, ~4× slower per value.
+ */
+function resizeAlongX(g: OnnxBuilder, x: OnnxValue, w: number, W: number, C: number): OnnxValue {
+  return g.resize(g.reshape(x, [-1, w, 1, C]), { mode: 'linear', scales: [1, W / w, 1, 1] })
 }
 
 /** Bilinear (align_corners = false) upsampling from `inSize` to `outSize` samples as a dense [outSize, inSize] matrix. */
@@ -133,19 +216,6 @@ export function interpolationMatrix(inSize: number, outSize: number): Float32Arr
     m[o * inSize + taps.hi[o]] += taps.w[o]
   }
   return m
-}
-
-/** Places [rows, n_i] matrices side by side: [rows, Σ n_i]. */
-function concatColumns(matrices: readonly Float32Array[], rows: number): Float32Array {
-  const widths = matrices.map((a) => a.length / rows)
-  const total = widths.reduce((a, b) => a + b, 0)
-  const out = new Float32Array(rows * total)
-  let offset = 0
-  matrices.forEach((a, i) => {
-    for (let r = 0; r < rows; r++) out.set(a.subarray(r * widths[i], (r + 1) * widths[i]), r * total + offset)
-    offset += widths[i]
-  })
-  return out
 }
 
 interface BatchNormParams {

@@ -136,6 +136,13 @@ export interface ConvOptions extends OpOptions {
   kernelShape?: readonly number[]
 }
 
+export interface FusedConvOptions extends ConvOptions {
+  /** Added to the convolution before the activation (same shape as the output). */
+  sum?: OnnxValue | null
+  /** Fused activation; those without parameters. Default none. */
+  activation?: 'Relu' | 'Sigmoid' | 'Tanh'
+}
+
 export interface ConvTransposeOptions extends ConvOptions {
   outputPadding?: number | readonly number[]
 }
@@ -177,6 +184,7 @@ export class OnnxBuilder {
   private readonly initializers: onnx.ITensorProto[] = []
   private readonly inputs: onnx.IValueInfoProto[] = []
   private readonly outputs: onnx.IValueInfoProto[] = []
+  private readonly valueInfos: onnx.IValueInfoProto[] = []
   /** Every value name in use (inputs, initializers, node outputs) and every node name. */
   private readonly names = new Set<string>()
   private readonly nodeNames = new Set<string>()
@@ -238,6 +246,19 @@ export class OnnxBuilder {
     const out = name === value.name ? value : this.identity(value, { name })
     this.outputs.push(valueInfo(out.name, out.elemType, shape))
     return out
+  }
+
+  /**
+   * Records an intermediate value's shape in the graph (value_info). onnxruntime keeps symbolic
+   * dims from it where its own inference loses them (a Reshape of a flattened batch gives an
+   * unknown dim), and its memory planner reuses a buffer in place only between values whose
+   * shapes it can prove equal.
+   */
+  declareShape(value: OnnxValue, shape: readonly Dim[]): OnnxValue {
+    this.use(value, 'declareShape')
+    if (this.valueInfos.some((v) => v.name === value.name)) throw new OnnxBuilderError(`the shape of "${value.name}" is declared twice`)
+    this.valueInfos.push(valueInfo(value.name, value.elemType, shape))
+    return value
   }
 
   // ---------------------------------------------------------------- initializers
@@ -497,6 +518,18 @@ export class OnnxBuilder {
     return this.op('Conv', [x, weight, bias ?? null], convAttributes(options), options)
   }
 
+  /**
+   * onnxruntime's contrib FusedConv (com.microsoft, CPU): activation(Conv(x) + sum). `sum` has the
+   * output's shape; MLAS accumulates the products into it (beta = 1) and onnxruntime reuses its
+   * buffer for the output when nothing else reads it, so a running sum costs no extra pass. The
+   * activation is applied per output block while it is still in cache. Not standard ONNX.
+   */
+  fusedConv(x: OnnxValue, weight: OnnxValue, bias: OnnxValue | null, options: FusedConvOptions = {}): OnnxValue {
+    const attributes = convAttributes(options)
+    if (options.activation) attributes.push(attr.string('activation', options.activation))
+    return this.node('FusedConv', [x, weight, bias, options.sum ?? null], attributes, { names: [options.name], domain: 'com.microsoft' })[0]!
+  }
+
   /** Transposed convolution; weight [C, M/group, kH, kW]; bias [M]. */
   convTranspose(x: OnnxValue, weight: OnnxValue, bias?: OnnxValue | null, options: ConvTransposeOptions = {}): OnnxValue {
     const attributes = convAttributes(options)
@@ -562,7 +595,8 @@ export class OnnxBuilder {
         node: this.nodes,
         initializer: this.initializers,
         input: this.inputs,
-        output: this.outputs
+        output: this.outputs,
+        valueInfo: this.valueInfos
       }
     }
   }
