@@ -5,17 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { PaintEngine } from '../src/renderer/src/canvas/index'
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+import { mulberry32 } from '../src/main/engine/random/mulberry32'
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]
@@ -38,7 +28,7 @@ interface SizeResult {
  */
 function run(size: number, seed: number): SizeResult {
   const e = new PaintEngine(size, size)
-  const rnd = prng(seed)
+  const rnd = mulberry32(seed)
   const moves: number[] = []
   const commits: number[] = []
   for (let s = 0; s < 200; s++) {

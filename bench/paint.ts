@@ -25,6 +25,7 @@ import WebSocket from 'ws'
 import { chromium, type Page } from '@playwright/test'
 import { makeHome, startServer, type RunningServer } from '../tests/e2e/studioServer'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../playwright.config'
+import { mulberry32 } from '../src/main/engine/random/mulberry32'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 const SIZES = (process.env.BENCH_SIZES ?? '1024,4096,8192').split(',').map(Number)
@@ -41,17 +42,6 @@ interface HookHost {
     timeMaskRedraws(times: number): number[]
     history(): { steps: number; bytes: number } | null
     view(): { zoom: number; x: number; y: number } | null
-  }
-}
-
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 
@@ -95,7 +85,7 @@ async function writeSample(projectDir: string, id: string, size: number): Promis
 /** 40-move strokes like a fast hand: 4–24 px per move in a slowly turning direction, inside the visible part of the image. */
 async function paint(page: Page, strokes: number, seed: number): Promise<void> {
   const box = (await page.getByTestId('canvas-surface').boundingBox())!
-  const rnd = prng(seed)
+  const rnd = mulberry32(seed)
   const margin = 60
   const clampX = (v: number) => Math.min(box.x + box.width - margin, Math.max(box.x + margin, v))
   const clampY = (v: number) => Math.min(box.y + box.height - margin, Math.max(box.y + margin, v))

@@ -31,6 +31,7 @@ import { decodeImageFile, type FaceImage } from '../src/main/engine/face/image'
 import { privacyDecision } from '../src/main/engine/face/privacy'
 import { ReferenceIdentitySet } from '../src/main/engine/face/reference'
 import { render, sampleParams } from '../src/main/engine/render'
+import { mulberry32 } from '../src/main/engine/random/mulberry32'
 
 const round = (v: number | null | undefined, d = 4): number | null => (v == null ? null : Math.round(v * 10 ** d) / 10 ** d)
 
@@ -231,17 +232,6 @@ async function main(): Promise<void> {
 function median(v: number[]): number {
   const s = [...v].sort((a, b) => a - b)
   return s[s.length >> 1]!
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 main().catch((error: unknown) => {

@@ -1,17 +1,9 @@
 // Shared test helpers for the painting engine.
 import type { PaintEngine, Rect } from '../../../src/renderer/src/canvas'
+import { mulberry32 } from '../../../src/main/engine/random/mulberry32'
 
 /** Seeded PRNG (mulberry32): the same sequence on every run. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export const prng = mulberry32
 
 /** Coordinates "x,y" of the pixels holding `value`. */
 export function pixelsOf(e: PaintEngine, value: number): Set<string> {

@@ -5,6 +5,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { FaceEmbedder, FaceEmbeddingResult, ReferenceEmbeddings } from '../../../src/main/engine/face'
+import { faceNotFound } from '../../../src/main/engine/face/types'
 import { makeDataset } from '../../../src/main/engine/dataset'
 import { FacePrivacyStage } from '../../../src/main/engine/dataset/privacy'
 import { baseOptions } from './helpers'
@@ -20,7 +21,7 @@ const embedder: FaceEmbedder = {
   describe: () => ({ name: 'test', dims: 2, needsAlignment: false, defaultThreshold: 0.9, thresholdNote: 'test' }),
   embed: async (image): Promise<FaceEmbeddingResult> => {
     const v = image.data[(image.width * (image.height / 2) + image.width / 2) * image.channels + 2 * image.width]!
-    if (v % 4 === 0) return { model: 'test-model', faceCount: 0, detected: false, detectorScore: null, box: null, landmarks: null, embedding: null, reason: 'none' }
+    if (v % 4 === 0) return faceNotFound('test-model', 'none')
     const a = (v / 255) * Math.PI
     return { model: 'test-model', faceCount: 1, detected: true, detectorScore: 1, box: { x: 0, y: 0, width: 1, height: 1 } as never, landmarks: null, embedding: Float32Array.of(Math.cos(a), Math.sin(a)) }
   }

@@ -20,7 +20,7 @@ import { ReferenceIdentitySet } from '../../../src/main/engine/face/reference'
 import { FACE_API_DEFAULT_THRESHOLD } from '../../../src/main/engine/face/thresholds'
 import { dot, type FaceEmbeddingResult } from '../../../src/main/engine/face/types'
 import { OnnxFaceEmbedder } from '../../../src/main/engine/face/onnxEmbedder'
-import { OnnxBuilder } from '../../../src/main/engine/onnx/builder'
+import { faceModelManifest, flattenModel } from './helpers'
 import { initTf } from '../../../src/main/engine/tf/backend'
 import { render, sampleParams } from '../../../src/main/engine/render'
 
@@ -175,23 +175,16 @@ describe('privacy filter accuracy on the real demo photos', () => {
 
   it('aligns faces for an ONNX model with the face-api detector’s 5 points (ArcFace template)', async () => {
     // A stand-in "ArcFace" that returns its 112×112 input: the embedding is the aligned crop itself.
-    const g = new OnnxBuilder()
-    const x = g.input('data', 'float32', [1, 3, 112, 112])
-    g.output(g.reshape(x, [1, 3 * 112 * 112]), 'fc1', [1, 3 * 112 * 112])
     const onnx = await OnnxFaceEmbedder.create({
-      manifest: {
-        schema: 'twinlight.face-model/1',
-        kind: 'onnx',
+      manifest: faceModelManifest({
         id: 'arcface-shaped-identity',
         name: 'identity',
-        model: { path: null },
-        input: { name: 'data', width: 112, height: 112, channelOrder: 'RGB', layout: 'NCHW', normalization: { kind: 'zero-to-one' } },
+        input: { name: 'data', width: 112, height: 112, normalization: { kind: 'zero-to-one' } },
         needsAlignment: true,
         output: { name: 'fc1', dims: 3 * 112 * 112 },
-        defaultThreshold: 0.622,
-        thresholdNote: 'test'
-      },
-      model: g.build()
+        defaultThreshold: 0.622
+      }),
+      model: flattenModel('data', [1, 3, 112, 112], 'fc1')
     })
     try {
       const r = await onnx.embed(crop('s6-1', REFERENCE_CROP.name))

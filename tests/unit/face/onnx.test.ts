@@ -13,17 +13,9 @@ import {
 import { FaceModelFileError, FaceModelMismatchError, OnnxFaceEmbedder } from '../../../src/main/engine/face/onnxEmbedder'
 import type { FaceDetection, FaceDetector } from '../../../src/main/engine/face/types'
 import { OnnxBuilder } from '../../../src/main/engine/onnx/builder'
+import { faceModelManifest, flattenModel } from './helpers'
 
 const RESOURCES = join(import.meta.dirname, '..', '..', '..', 'resources', 'face-models')
-
-/** A "model" whose embedding is its input, flattened: the output shows exactly what was fed. */
-function flattenModel(inputName: string, shape: [number, number, number, number], outputName = 'embedding'): Uint8Array {
-  const g = new OnnxBuilder()
-  const x = g.input(inputName, 'float32', shape)
-  const size = shape[1] * shape[2] * shape[3]
-  g.output(g.reshape(x, [1, size]), outputName, [1, size])
-  return g.build()
-}
 
 /** Flatten then a fixed 192×16 projection: a small embedding network. */
 function projectionModel(weights: Float32Array): Uint8Array {
@@ -32,24 +24,6 @@ function projectionModel(weights: Float32Array): Uint8Array {
   const w = g.constant(weights, [192, 16], 'proj.weight')
   g.output(g.matMul(g.reshape(x, [-1, 192]), w), 'embedding', ['N', 16])
   return g.build()
-}
-
-type ManifestOverrides = Partial<Omit<OnnxFaceModelManifest, 'input'>> & { input?: Partial<OnnxFaceModelManifest['input']> }
-
-function manifest(over: ManifestOverrides = {}): OnnxFaceModelManifest {
-  const base: OnnxFaceModelManifest = {
-    schema: 'twinlight.face-model/1',
-    kind: 'onnx',
-    id: 'tiny-test-model',
-    name: 'tiny test model',
-    model: { path: null },
-    input: { name: 'pixels', width: 8, height: 8, channelOrder: 'RGB', layout: 'NCHW', normalization: { kind: 'minus-one-to-one' } },
-    needsAlignment: false,
-    output: { name: 'embedding', dims: 192 },
-    defaultThreshold: 0.5,
-    thresholdNote: 'test'
-  }
-  return { ...base, ...over, input: { ...base.input, ...over.input } }
 }
 
 function testImage(w: number, h: number): FaceImage {
@@ -75,7 +49,7 @@ afterAll(async () => {
 
 describe('ONNX face embedder plumbing', () => {
   it('feeds NCHW RGB in [-1, 1] and L2-normalises the output', async () => {
-    const embedder = await open({ manifest: manifest(), model: flattenModel('pixels', [1, 3, 8, 8]) })
+    const embedder = await open({ manifest: faceModelManifest(), model: flattenModel('pixels', [1, 3, 8, 8]) })
     const img = testImage(8, 8)
     const r = await embedder.embed(img)
     expect(r.detected).toBe(true)
@@ -92,7 +66,7 @@ describe('ONNX face embedder plumbing', () => {
   })
 
   it('feeds NHWC BGR with mean/std, resizes to the input size, accepts grey input', async () => {
-    const m = manifest({
+    const m = faceModelManifest({
       input: { name: 'img', layout: 'NHWC', channelOrder: 'BGR', normalization: { kind: 'mean-std', mean: [100, 110, 120], std: [50, 60, 70] } }
     })
     const embedder = await open({ manifest: m, model: flattenModel('img', [1, 8, 8, 3]) })
@@ -123,7 +97,7 @@ describe('ONNX face embedder plumbing', () => {
 
   it('runs a small projection network and uses the only output when the manifest names none', async () => {
     const w = Float32Array.from({ length: 192 * 16 }, (_, i) => Math.sin(i * 0.37))
-    const m = manifest({ output: { dims: 16 }, input: { normalization: { kind: 'zero-to-one' } } })
+    const m = faceModelManifest({ output: { dims: 16 }, input: { normalization: { kind: 'zero-to-one' } } })
     const embedder = await open({ manifest: m, model: projectionModel(w) })
     const img = testImage(8, 8)
     const r = await embedder.embed(img)
@@ -148,7 +122,7 @@ describe('ONNX face embedder plumbing', () => {
         return [{ score: 0.93, box: { x: 5, y: 7, width: 32, height: 32 }, landmarks68: null, landmarks5: five }]
       }
     }
-    const m = manifest({ needsAlignment: true, input: { width: size, height: size }, output: { name: 'embedding', dims: 3 * size * size } })
+    const m = faceModelManifest({ needsAlignment: true, input: { width: size, height: size }, output: { name: 'embedding', dims: 3 * size * size } })
     const embedder = await open({ manifest: m, model: flattenModel('pixels', [1, 3, size, size]), detector })
     const img = testImage(64, 64)
     const r = await embedder.embed(img)
@@ -165,12 +139,12 @@ describe('ONNX face embedder plumbing', () => {
 
   it('reports no face when the detector finds none, and needs a detector for alignment', async () => {
     const none: FaceDetector = { id: 'blind', detect: async () => [] }
-    const embedder = await open({ manifest: manifest(), model: flattenModel('pixels', [1, 3, 8, 8]), detector: none })
+    const embedder = await open({ manifest: faceModelManifest(), model: flattenModel('pixels', [1, 3, 8, 8]), detector: none })
     const r = await embedder.embed(testImage(8, 8))
     expect(r).toMatchObject({ detected: false, embedding: null, faceCount: 0 })
     expect(r.reason).toMatch(/no face found by blind/)
     await expect(
-      OnnxFaceEmbedder.create({ manifest: manifest({ needsAlignment: true }), model: flattenModel('pixels', [1, 3, 8, 8]), detector: null })
+      OnnxFaceEmbedder.create({ manifest: faceModelManifest({ needsAlignment: true }), model: flattenModel('pixels', [1, 3, 8, 8]), detector: null })
     ).rejects.toThrow(/needs aligned faces/)
   })
 })
@@ -184,26 +158,26 @@ describe('manifest / model mismatches', () => {
   }
 
   it('names a wrong input name and lists the model’s inputs', async () => {
-    const err = await mismatch(manifest({ input: { name: 'data' } }))
+    const err = await mismatch(faceModelManifest({ input: { name: 'data' } }))
     expect(err.message).toMatch(/input 'data' is not an input of the model \(it has 1 input: 'pixels' float32 \[1, 3, 8, 8\]\)/)
   })
 
   it('names a wrong input size or layout', async () => {
-    const err = await mismatch(manifest({ input: { width: 112, height: 112 } }))
+    const err = await mismatch(faceModelManifest({ input: { width: 112, height: 112 } }))
     expect(err.message).toMatch(/input 'pixels' is \[1, 3, 8, 8\] but the manifest says 112×112 NCHW/)
-    const err2 = await mismatch(manifest({ input: { layout: 'NHWC' } }))
+    const err2 = await mismatch(faceModelManifest({ input: { layout: 'NHWC' } }))
     expect(err2.message).toMatch(/input 'pixels' has 8 channels/)
   })
 
   it('names a wrong output name or size', async () => {
-    expect((await mismatch(manifest({ output: { name: 'fc1', dims: 192 } }))).message).toMatch(/output 'fc1' is not an output of the model \(its outputs: 'embedding'/)
-    expect((await mismatch(manifest({ output: { name: 'embedding', dims: 512 } }))).message).toMatch(/output 'embedding' has shape \[1, 192\].*manifest says 512 dims/)
+    expect((await mismatch(faceModelManifest({ output: { name: 'fc1', dims: 192 } }))).message).toMatch(/output 'fc1' is not an output of the model \(its outputs: 'embedding'/)
+    expect((await mismatch(faceModelManifest({ output: { name: 'embedding', dims: 512 } }))).message).toMatch(/output 'embedding' has shape \[1, 192\].*manifest says 512 dims/)
   })
 
   it('rejects invalid manifests with the failing fields', () => {
     let err: unknown
     try {
-      parseFaceModelManifest({ ...manifest(), input: { ...manifest().input, layout: 'CHW' }, defaultThreshold: 3 })
+      parseFaceModelManifest({ ...faceModelManifest(), input: { ...faceModelManifest().input, layout: 'CHW' }, defaultThreshold: 3 })
     } catch (e) {
       err = e
     }
@@ -213,7 +187,7 @@ describe('manifest / model mismatches', () => {
   })
 
   it('checks the model file hash when the manifest gives one', async () => {
-    const m = manifest({ model: { path: null, sha256: '0'.repeat(64) } })
+    const m = faceModelManifest({ model: { path: null, sha256: '0'.repeat(64) } })
     await expect(OnnxFaceEmbedder.create({ manifest: m, model })).rejects.toThrow(/SHA-256/)
   })
 })

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { privacyDecision, PrivacyFilterError, maxDot } from '../../../src/main/engine/face/privacy'
 import { ReferenceIdentitySet } from '../../../src/main/engine/face/reference'
-import type { FaceEmbeddingResult, FaceFound } from '../../../src/main/engine/face/types'
+import { faceNotFound, type FaceFound } from '../../../src/main/engine/face/types'
 
 const MODEL = 'test-model'
 
@@ -14,16 +14,7 @@ function found(embedding: Float32Array, detectorScore = 0.99, model = MODEL): Fa
   return { model, detected: true, detectorScore, box: { x: 10, y: 10, width: 50, height: 60 }, landmarks: null, embedding, faceCount: 1 }
 }
 
-const noFace: FaceEmbeddingResult = {
-  model: MODEL,
-  detected: false,
-  detectorScore: null,
-  box: null,
-  landmarks: null,
-  embedding: null,
-  faceCount: 0,
-  reason: 'no face found'
-}
+const noFace = faceNotFound(MODEL, 'no face found')
 
 // References: alice at 0 rad (two images), bob at 90°, carol at 180°.
 const refs = ReferenceIdentitySet.fromEmbeddings(MODEL, [

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { FaceImage } from '../../../src/main/engine/face/image'
 import { privacyDecision } from '../../../src/main/engine/face/privacy'
 import { identityOf, ReferenceFolderError, ReferenceIdentitySet } from '../../../src/main/engine/face/reference'
-import type { FaceEmbedder, FaceEmbeddingResult } from '../../../src/main/engine/face/types'
+import { faceNotFound, type FaceEmbedder, type FaceEmbeddingResult } from '../../../src/main/engine/face/types'
 
 /**
  * A stand-in embedder: the embedding is the image's mean R, G, B plus a constant (so it is
@@ -24,7 +24,7 @@ class FakeEmbedder implements FaceEmbedder {
     const n = image.width * image.height
     for (let i = 0; i < n; i++) for (let c = 0; c < 3; c++) sum[c]! += image.data[i * image.channels + Math.min(c, image.channels - 1)]!
     if (sum.every((s) => s === 0)) {
-      return { model: this.id, detected: false, detectorScore: null, box: null, landmarks: null, embedding: null, faceCount: 0, reason: 'no face found (black image)' }
+      return faceNotFound(this.id, 'no face found (black image)')
     }
     const e = Float32Array.of(sum[0]! / n, sum[1]! / n, sum[2]! / n, 10)
     const norm = Math.hypot(...e)

@@ -2,6 +2,7 @@
 // tfjs-node gets) and tiny configs that train in about a second per step.
 import { initTf, type Tf } from '../../../src/main/engine/tf/backend'
 import { parseGanConfig, type GanConfig, type GanConfigInput } from '../../../src/main/engine/gan'
+import { TINY_SIZES } from './tinyPreset'
 
 let tfPromise: Promise<Tf> | null = null
 
@@ -13,26 +14,17 @@ export function setupTf(): Promise<Tf> {
 /** An 8² (or 16²) RGB + NIR generator with a few channels; adversarial + L1, R1 every 2 steps. */
 export function tinyConfig(overrides: Partial<GanConfigInput> = {}): GanConfig {
   return parseGanConfig({
+    ...TINY_SIZES,
     name: 'tiny',
-    resolution: 8,
     modalities: [
       { id: 'rgb', channels: 3, ganWeight: 1 },
       { id: 'nir', channels: 1, ganWeight: 0.1 }
     ],
     conditional: true,
-    latentSize: 4,
-    wDim: 8,
-    mappingLayers: 1,
-    channelBase: 32,
-    channelMax: 8,
     inputFromW: true,
-    discriminator: { channelBase: 32, channelMax: 8, mbstd: true, cmapDim: 4 },
     loss: { adversarial: 1, recon: 1, r1Gamma: 1, r1Interval: 2 },
-    batchSize: 2,
     steps: 3,
     seed: 7,
-    data: { source: 'renderer', seedStart: 500, count: 6, cacheSize: 6 },
-    previewSeeds: [0, 1],
     checkpointEvery: 2,
     previewEvery: 2,
     metricsEvery: 1,

@@ -8,18 +8,12 @@ import { runInterpreterTraining } from '../../../src/main/services/interpreter/t
 import type { InterpreterEvalSummary } from '../../../src/shared/interpreter'
 import { InterpreterConfigSchema } from '../../../src/shared/interpreter'
 import type { TfInit } from '../../../src/main/engine/tf/backend'
-import { fakeContext, readJson, syntheticBank, tempDir, tf as initTf, tinyLayout } from './helpers'
+import { CLASSES, fakeContext, readJson, syntheticBank, tempDir, tf as initTf, tinyLayout } from './helpers'
 
 let init: TfInit
 beforeAll(async () => {
   init = await initTf()
 })
-
-const CLASSES = [
-  { id: 0, name: 'background', color: '#000000' },
-  { id: 1, name: 'skin', color: '#e0a98a' },
-  { id: 2, name: 'hair', color: '#6b3f1d' }
-]
 
 describe('fold assignment', () => {
   it('deals every sample into exactly one fold, deterministically', () => {

@@ -24,6 +24,13 @@ export function tinyLayout(): FeatureLayout {
   }
 }
 
+/** The classes of a synthetic bank with its default three classes (the masks' ids 0, 1, 2). */
+export const CLASSES = [
+  { id: 0, name: 'background', color: '#000000' },
+  { id: 1, name: 'skin', color: '#e0a98a' },
+  { id: 2, name: 'hair', color: '#6b3f1d' }
+]
+
 export async function tf(): Promise<TfInit> {
   return initTf()
 }

@@ -8,18 +8,12 @@ import { readCheckpoint } from '../../../src/main/engine/interpreter/modelFile'
 import { CHECKPOINT, MODEL_DIR, runInterpreterTraining } from '../../../src/main/services/interpreter/trainRun'
 import { InterpreterConfigSchema } from '../../../src/shared/interpreter'
 import type { TfInit } from '../../../src/main/engine/tf/backend'
-import { fakeContext, syntheticBank, tempDir, tf as initTf, tinyLayout } from './helpers'
+import { CLASSES, fakeContext, syntheticBank, tempDir, tf as initTf, tinyLayout } from './helpers'
 
 let init: TfInit
 beforeAll(async () => {
   init = await initTf()
 })
-
-const CLASSES = [
-  { id: 0, name: 'background', color: '#000000' },
-  { id: 1, name: 'skin', color: '#e0a98a' },
-  { id: 2, name: 'hair', color: '#6b3f1d' }
-]
 
 describe('resume', () => {
   it('continues the same run from the checkpoint and reaches the same final weights', async () => {

@@ -42,6 +42,7 @@ import { assertFaceImage, flipHorizontal, toRgb, warpAffine, type FaceImage } fr
 import { Serial } from './serial'
 import { FACE_API_DEFAULT_THRESHOLD, FACE_API_THRESHOLD_NOTE } from './thresholds'
 import {
+  faceNotFound,
   l2NormalizeInPlace,
   type FaceDetection,
   type FaceDetector,
@@ -390,16 +391,10 @@ export class FaceApiEmbedder implements FaceEmbedder {
     const detections = await this.detector.detect(image)
     const best = detections[0]
     if (best == null || best.landmarks68 == null) {
-      return {
-        model: this.id,
-        detected: false,
-        detectorScore: null,
-        box: null,
-        landmarks: null,
-        embedding: null,
-        faceCount: 0,
-        reason: `no face found: the ${this.detector.kind === 'ssd' ? 'SSD MobileNet v1' : 'Tiny Face Detector'} returned no box with score ≥ ${this.detector.minConfidence} in the ${image.width}×${image.height} image (${this.detector.passes.length} passes)`
-      }
+      return faceNotFound(
+        this.id,
+        `no face found: the ${this.detector.kind === 'ssd' ? 'SSD MobileNet v1' : 'Tiny Face Detector'} returned no box with score ≥ ${this.detector.minConfidence} in the ${image.width}×${image.height} image (${this.detector.passes.length} passes)`
+      )
     }
     const chip = FaceApiEmbedder.alignChip(image, best.landmarks68)
     const embedding = await this.describeChip(chip)

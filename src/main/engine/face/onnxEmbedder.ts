@@ -17,6 +17,7 @@ import { assertFaceImage, cropResize, toRgb, warpAffine, type FaceImage } from '
 import { parseFaceModelManifest, type OnnxFaceModelManifest } from './manifest'
 import { Serial } from './serial'
 import {
+  faceNotFound,
   l2NormalizeInPlace,
   type FaceDetector,
   type FaceEmbedder,
@@ -148,16 +149,7 @@ export class OnnxFaceEmbedder implements FaceEmbedder {
       const detections = await detector.detect(rgb)
       const best = detections[0]
       if (best == null) {
-        return {
-          model: this.id,
-          detected: false,
-          detectorScore: null,
-          box: null,
-          landmarks: null,
-          embedding: null,
-          faceCount: 0,
-          reason: `no face found by ${detector.id} in the ${image.width}×${image.height} image`
-        }
+        return faceNotFound(this.id, `no face found by ${detector.id} in the ${image.width}×${image.height} image`)
       }
       detectorScore = best.score
       box = best.box

@@ -75,6 +75,11 @@ export interface FaceNotFound extends FaceEmbeddingCommon {
 
 export type FaceEmbeddingResult = FaceFound | FaceNotFound
 
+/** The result of an image in which `model`'s detector found no face, and why. */
+export function faceNotFound(model: string, reason: string): FaceNotFound {
+  return { model, detected: false, detectorScore: null, box: null, landmarks: null, embedding: null, faceCount: 0, reason }
+}
+
 export interface FaceEmbedder {
   /** Stable id of the model (cache keys and reference sets are bound to it). */
   readonly id: string

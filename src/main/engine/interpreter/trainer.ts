@@ -560,16 +560,22 @@ export class InterpreterTrainer {
     return X
   }
 
-  private tapRows(ng: NativeGroup, n: number, y: number, x: number): [number, number, number, number, number, number, number, number] {
+  /**
+   * The bilinear taps of pixel (y, x) of image n in a native group: where each of its four
+   * source rows starts in a (pixels × cols) matrix, then the four weights. Shared by the
+   * gather and its adjoint, the scatter.
+   */
+  private taps(ng: NativeGroup, n: number, y: number, x: number): [number, number, number, number, number, number, number, number] {
+    const cols = this.cols
     const gw = ng.group.width
     const base = n * ng.group.height * gw
     const wy = ng.ry.w[y]
     const wx = ng.rx.w[x]
     return [
-      base + ng.ry.lo[y] * gw + ng.rx.lo[x],
-      base + ng.ry.lo[y] * gw + ng.rx.hi[x],
-      base + ng.ry.hi[y] * gw + ng.rx.lo[x],
-      base + ng.ry.hi[y] * gw + ng.rx.hi[x],
+      (base + ng.ry.lo[y] * gw + ng.rx.lo[x]) * cols,
+      (base + ng.ry.lo[y] * gw + ng.rx.hi[x]) * cols,
+      (base + ng.ry.hi[y] * gw + ng.rx.lo[x]) * cols,
+      (base + ng.ry.hi[y] * gw + ng.rx.hi[x]) * cols,
       (1 - wy) * (1 - wx),
       (1 - wy) * wx,
       wy * (1 - wx),
@@ -580,12 +586,8 @@ export class InterpreterTrainer {
   private gatherNative(ng: NativeGroup, P: Float32Array, img: Int32Array, ys: Int32Array, xs: Int32Array, h1: Float32Array): void {
     const cols = this.cols
     for (let i = 0; i < img.length; i++) {
-      const [r0, r1, r2, r3, w0, w1, w2, w3] = this.tapRows(ng, img[i], ys[i], xs[i])
+      const [a, b, c, d, w0, w1, w2, w3] = this.taps(ng, img[i], ys[i], xs[i])
       const o = i * cols
-      const a = r0 * cols
-      const b = r1 * cols
-      const c = r2 * cols
-      const d = r3 * cols
       for (let j = 0; j < cols; j++) h1[o + j] += w0 * P[a + j] + w1 * P[b + j] + w2 * P[c + j] + w3 * P[d + j]
     }
   }
@@ -595,12 +597,8 @@ export class InterpreterTrainer {
     const N = this.bank.images.length
     const G = new Float32Array(N * ng.group.height * ng.group.width * cols)
     for (let i = 0; i < img.length; i++) {
-      const [r0, r1, r2, r3, w0, w1, w2, w3] = this.tapRows(ng, img[i], ys[i], xs[i])
+      const [a, b, c, d, w0, w1, w2, w3] = this.taps(ng, img[i], ys[i], xs[i])
       const o = i * cols
-      const a = r0 * cols
-      const b = r1 * cols
-      const c = r2 * cols
-      const d = r3 * cols
       for (let j = 0; j < cols; j++) {
         const g = dH[o + j]
         G[a + j] += w0 * g

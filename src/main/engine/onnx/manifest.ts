@@ -186,33 +186,25 @@ function checkTensor(expected: Expectation, actual: OnnxTensorInfo, problems: Ma
  */
 export function validateManifestAgainstGraph(manifest: GeneratorManifest, graph: OnnxGraphInfo): ManifestProblem[] {
   const problems: ManifestProblem[] = []
-  const graphInputs = new Map(graph.inputs.map((t) => [t.name, t]))
-  const graphOutputs = new Map(graph.outputs.map((t) => [t.name, t]))
-  const list = (tensors: OnnxTensorInfo[]): string => (tensors.length ? tensors.map((t) => `"${t.name}"`).join(', ') : 'none')
-
   const inputs = inputExpectations(manifest)
-  for (const expected of inputs) {
-    const actual = graphInputs.get(expected.name)
-    if (!actual) {
-      problems.push({
-        kind: 'missing-input',
-        severity: 'error',
-        tensor: expected.name,
-        message: `${expected.label} is not an input of the graph (graph inputs: ${list(graph.inputs)})`
-      })
-    } else checkTensor(expected, actual, problems)
-  }
-
-  for (const expected of outputExpectations(manifest)) {
-    const actual = graphOutputs.get(expected.name)
-    if (!actual) {
-      problems.push({
-        kind: 'missing-output',
-        severity: 'error',
-        tensor: expected.name,
-        message: `${expected.label} is not an output of the graph (graph outputs: ${list(graph.outputs)})`
-      })
-    } else checkTensor(expected, actual, problems)
+  const sides = [
+    { side: 'input', expectations: inputs, tensors: graph.inputs },
+    { side: 'output', expectations: outputExpectations(manifest), tensors: graph.outputs }
+  ] as const
+  for (const { side, expectations, tensors } of sides) {
+    const byName = new Map(tensors.map((t) => [t.name, t]))
+    const names = tensors.length ? tensors.map((t) => `"${t.name}"`).join(', ') : 'none'
+    for (const expected of expectations) {
+      const actual = byName.get(expected.name)
+      if (!actual) {
+        problems.push({
+          kind: `missing-${side}`,
+          severity: 'error',
+          tensor: expected.name,
+          message: `${expected.label} is not an ${side} of the graph (graph ${side}s: ${names})`
+        })
+      } else checkTensor(expected, actual, problems)
+    }
   }
 
   const declared = new Set(inputs.map((e) => e.name))

@@ -18,6 +18,7 @@
 // deterministic ops); 'explicit' takes that map as float32 input "noise0" [N, 1, B, B];
 // 'none' has no noise at all.
 import { OnnxBuilder, type OnnxValue } from './builder'
+import { mulberry32 } from '../random/mulberry32'
 import type { GeneratorManifest } from '../../../shared/generator'
 
 export interface ToyGeneratorOptions {
@@ -158,14 +159,7 @@ function seedNoise(g: OnnxBuilder, seed: OnnxValue, size: number): OnnxValue {
 
 /** Seeded standard-normal generator (mulberry32 + Box-Muller). */
 function gaussian(seed: number): () => number {
-  let state = seed >>> 0
-  const uniform = (): number => {
-    state = (state + 0x6d2b79f5) >>> 0
-    let t = state
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
+  const uniform = mulberry32(seed)
   return () => {
     const u = 1 - uniform()
     const v = uniform()
