@@ -29,10 +29,11 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true })
 })
 
-async function run(dir: string) {
+async function run(dir: string, sessions: number) {
   const sha256 = createHash('sha256').update(toy.onnx).digest('hex')
   const source = await OnnxGeneratorSource.open({ onnx: toy.onnx, manifest: toy.manifest, sha256 })
-  const predictor = await OnnxInterpreterPredictor.open(interpreterPath, 'toy-interpreter')
+  const predictor = await OnnxInterpreterPredictor.open(interpreterPath, 'toy-interpreter', { sessions })
+  expect(predictor.concurrency).toBe(sessions)
   try {
     return await makeDataset({ outDir: dir, name: 'onnx', source, predictor, classes: CLASSES.slice(0, 4), seedStart: 0, count: 10, filter: { dropFraction: 0.2, maxScore: null } })
   } finally {
@@ -42,8 +43,8 @@ async function run(dir: string) {
 }
 
 describe('dataset from an ONNX generator and the interpreter export', () => {
-  it('writes masks voted by the ensemble, records its scores, and is byte-identical run to run', async () => {
-    const a = await run(join(root, 'a'))
+  it('writes masks voted by the ensemble, records its scores, and is byte-identical run to run and with two sessions', async () => {
+    const a = await run(join(root, 'a'), 1)
     expect(a.counts).toEqual({ kept: 8, 'uncertainty-top': 2 })
     const rows = (await readFile(join(root, 'a', 'metadata.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { uncertainty: number; kept: boolean; latent: { recipe: unknown } })
     const scores = rows.map((r) => r.uncertainty)
@@ -52,8 +53,30 @@ describe('dataset from an ONNX generator and the interpreter export', () => {
     const droppedMin = Math.min(...rows.filter((r) => !r.kept).map((r) => r.uncertainty))
     const keptMax = Math.max(...rows.filter((r) => r.kept).map((r) => r.uncertainty))
     expect(droppedMin).toBeGreaterThanOrEqual(keptMax)
-    await run(join(root, 'b'))
-    expect(await treeHashes(join(root, 'a'))).toEqual(await treeHashes(join(root, 'b')))
+    await run(join(root, 'b'), 1)
+    expect(await treeHashes(join(root, 'b'))).toEqual(await treeHashes(join(root, 'a')))
+    // two sessions infer two samples at once: the same bytes
+    await run(join(root, 'c'), 2)
+    expect(await treeHashes(join(root, 'c'))).toEqual(await treeHashes(join(root, 'a')))
+  })
+
+  it("leaves the caller's feature arrays usable: the same sample twice, at once and again, gives the same prediction", async () => {
+    const sha256 = createHash('sha256').update(toy.onnx).digest('hex')
+    const source = await OnnxGeneratorSource.open({ onnx: toy.onnx, manifest: toy.manifest, sha256 })
+    const predictor = await OnnxInterpreterPredictor.open(interpreterPath, 'toy-interpreter', { sessions: 2 })
+    try {
+      const sample = await source.sample(3)
+      const copies = Object.fromEntries(Object.entries(sample.features!).map(([k, f]) => [k, Float32Array.from(f.data)]))
+      const [p, q] = await Promise.all([predictor.predict(sample), predictor.predict(sample)])
+      const r = await predictor.predict(sample)
+      for (const [k, f] of Object.entries(sample.features!)) expect(f.data).toEqual(copies[k])
+      expect(q.mask).toEqual(p.mask)
+      expect(r.mask).toEqual(p.mask)
+      expect(r.uncertainty).toEqual(p.uncertainty)
+    } finally {
+      await source.release()
+      await predictor.release()
+    }
   })
 
   it('names the problem when the file is not an interpreter export or a feature map is missing', async () => {

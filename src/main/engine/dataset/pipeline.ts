@@ -245,9 +245,11 @@ export async function makeDataset(options: MakeDatasetOptions): Promise<DatasetS
   const report = (sample: LiveSample | null) => options.onProgress?.({ done, total: seeds.length, skipped, counts: { ...counts }, sample })
   const liveFilter = { dropFraction: 0, maxScore: plan.filter.maxScore }
 
-  // Two overlapped stages: while sample i is encoded and written (this thread, async IO), sample
-  // i + 1 is drawn and its mask inferred (the interpreter's session runs on its own thread, see
-  // inferenceThread.ts). At most `inFlight` samples wait to be written, plus the one being drawn.
+  // Overlapped stages: while sample i is encoded and written (this thread, async IO), the next
+  // ones are drawn and their masks inferred (the interpreter's sessions run on their own threads,
+  // see inferenceThread.ts). The source and the privacy stage see one sample at a time, in seed
+  // order; inference runs for up to predictor.concurrency samples at once. At most `inFlight`
+  // samples wait to be written, plus the ones being computed.
   const todo: number[] = []
   for (const seed of seeds) {
     if (existsSync(recordPath(outDir, seed))) {
@@ -256,23 +258,44 @@ export async function makeDataset(options: MakeDatasetOptions): Promise<DatasetS
       report(null)
     } else todo.push(seed)
   }
-  const compute = async (seed: number) => {
-    let t = performance.now()
-    const sample = await source.sample(seed)
-    times.source += performance.now() - t
-    t = performance.now()
-    const prediction = await predictor.predict(sample)
-    times.predict += performance.now() - t
-    t = performance.now()
-    const privacyResult = privacy ? await privacy.check(sample) : null
-    times.privacy += performance.now() - t
-    return { seed, sample, prediction, privacyResult }
+  // each stage's turn: the previous sample's call to it has settled
+  let sourceTurn: Promise<unknown> = Promise.resolve()
+  let privacyTurn: Promise<unknown> = Promise.resolve()
+  const compute = (seed: number) => {
+    const sampled = sourceTurn.then(async () => {
+      const t = performance.now()
+      const sample = await source.sample(seed)
+      times.source += performance.now() - t
+      return sample
+    })
+    sourceTurn = sampled.catch(() => undefined)
+    const predicted = sampled.then(async (sample) => {
+      const t = performance.now()
+      const prediction = await predictor.predict(sample)
+      // (with several predictions at once this adds up their times: busy time, not wall time)
+      times.predict += performance.now() - t
+      return prediction
+    })
+    const computed = Promise.all([sampled, predicted, privacyTurn]).then(async ([sample, prediction]) => {
+      const t = performance.now()
+      const privacyResult = privacy ? await privacy.check(sample) : null
+      times.privacy += performance.now() - t
+      return { seed, sample, prediction, privacyResult }
+    })
+    privacyTurn = computed.catch(() => undefined)
+    computed.catch(() => undefined) // awaited in turn below; this only keeps it from counting as unhandled meanwhile
+    return computed
   }
-  let next = todo.length > 0 && !options.signal?.aborted ? compute(todo[0]) : null
-  for (let i = 0; next; i++) {
-    const { seed, sample, prediction, privacyResult } = await next
-    next = i + 1 < todo.length && !options.signal?.aborted ? compute(todo[i + 1]) : null
-    next?.catch(() => undefined) // awaited on the next turn; this only keeps it from counting as unhandled meanwhile
+  const lookahead = Math.max(1, Math.floor(predictor.concurrency ?? 1))
+  const computing: Array<ReturnType<typeof compute>> = []
+  let started = 0
+  const startComputing = () => {
+    while (computing.length < lookahead && started < todo.length && !options.signal?.aborted) computing.push(compute(todo[started++]))
+  }
+  startComputing()
+  while (computing.length > 0) {
+    const { seed, sample, prediction, privacyResult } = await computing.shift()!
+    startComputing()
     const t = performance.now()
     const files: Array<[string, Uint8Array]> = plan.modalities.map((m) => {
       const image = sample.images[m]

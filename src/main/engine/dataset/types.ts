@@ -56,6 +56,8 @@ export interface PredictorInfo {
 export interface MaskPredictor {
   describe(): PredictorInfo
   predict(sample: SourceSample): Promise<MaskPrediction>
+  /** Predictions it can run at once (default 1); the pipeline keeps that many samples in inference. */
+  readonly concurrency?: number
   release?(): Promise<void>
 }
 
