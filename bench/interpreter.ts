@@ -117,6 +117,51 @@ async function demoGeneratorBank(n: number) {
   return bank
 }
 
+/**
+ * The trained ensemble's ONNX export in fp32 (exact) and with the opt-in int8 first layer, run in
+ * onnxruntime on held-out samples of the synthetic source: the share of voted pixels int8
+ * changes, each export's pixel error against the source's masks, and the largest change of an
+ * image's uncertainty score.
+ */
+async function int8Agreement(
+  params: import('../src/main/engine/interpreter/model').EnsembleParams,
+  dims: import('../src/main/engine/interpreter/model').EnsembleDims,
+  source: import('../src/main/engine/interpreter/synthetic').SyntheticSource
+): Promise<Record<string, number>> {
+  const ort = await import('onnxruntime-node')
+  const { buildInterpreterOnnx } = await import('../src/main/engine/interpreter/onnxExport')
+  const { imageScore } = await import('../src/main/engine/interpreter/voting')
+  const { SyntheticSource } = await import('../src/main/engine/interpreter/synthetic')
+  const layout = source.layout
+  const fp32 = await ort.InferenceSession.create(buildInterpreterOnnx(params, dims, layout, { probs: false }))
+  const int8 = await ort.InferenceSession.create(buildInterpreterOnnx(params, dims, layout, { probs: false, precision: 'int8' }))
+  let pixels = 0
+  let changed = 0
+  let wrongFp32 = 0
+  let wrongInt8 = 0
+  let maxScoreChange = 0
+  // ids past the training samples' (SyntheticSource.ids(8) are 0…7)
+  for (const id of SyntheticSource.ids(6, 100)) {
+    const maps = await source.load(id)
+    const truth = source.mask(maps)
+    const feeds = Object.fromEntries(layout.maps.map((m, i) => [m.name, new ort.Tensor('float32', maps[i], [1, m.channels, m.height, m.width])]))
+    const a = await fp32.run(feeds)
+    const b = await int8.run(feeds)
+    const ma = a.mask.data as Uint8Array
+    const mb = b.mask.data as Uint8Array
+    for (let p = 0; p < truth.length; p++) {
+      pixels++
+      if (ma[p] !== mb[p]) changed++
+      if (ma[p] !== truth[p]) wrongFp32++
+      if (mb[p] !== truth[p]) wrongInt8++
+    }
+    maxScoreChange = Math.max(maxScoreChange, Math.abs(imageScore(a.uncertainty.data as Float32Array) - imageScore(b.uncertainty.data as Float32Array)))
+  }
+  await fp32.release()
+  await int8.release()
+  return { samples: 6, pixels, changedShare: changed / pixels, errorFp32: wrongFp32 / pixels, errorInt8: wrongInt8 / pixels, maxScoreChange }
+}
+
 async function child(spec: ChildSpec): Promise<Record<string, unknown>> {
   const { initTf, toBackendRecord } = await import('../src/main/engine/tf/backend')
   const { bifaceganLayout } = await import('../src/main/engine/interpreter/layout')
@@ -135,11 +180,13 @@ async function child(spec: ChildSpec): Promise<Record<string, unknown>> {
   const s = spec.scale
   const t0 = performance.now()
   let bank: InstanceType<typeof FeatureBank>
+  let synthetic: InstanceType<typeof SyntheticSource> | null = null
   if (spec.demo) {
     bank = await demoGeneratorBank(s.samples)
   } else {
     const layout = bifaceganLayout({ resolution: s.resolution, channelDivisor: s.channelDivisor })
     const source = new SyntheticSource(layout, { numClasses: s.classes, seed: 11 })
+    synthetic = source
     bank = new FeatureBank(layout)
     // The synthetic generator's float32 maps are garbage once banked; collect them so that peak RSS
     // measures the training, not how lazily V8 frees the generator's output (--expose-gc below).
@@ -183,6 +230,7 @@ async function child(spec: ChildSpec): Promise<Record<string, unknown>> {
     const t2 = performance.now()
     const sc = score(r.params, r.dims, bank.images.map((i) => i.id)).scores()
     Object.assign(out, { trainAccuracy: sc.pixelAccuracy, trainMiou: sc.miou, evalSeconds: (performance.now() - t2) / 1000 })
+    if (synthetic) out.int8 = await int8Agreement(r.params, r.dims, synthetic)
   } else if (spec.task === 'anchor-naive') {
     const t1 = performance.now()
     const full = materializeFull(bank)
@@ -343,6 +391,8 @@ async function parent(): Promise<void> {
     console.log(`\n== ${ANCHOR.name}`)
     const tw = await runChild({ task: 'anchor-twinlight', scale: ANCHOR, config: twinlightConfig(ANCHOR) })
     console.log(`Twinlight: train ${fmt(tw.trainSeconds)} s (${tw.steps} steps, ${fmt(tw.epochs, 2)} epochs), peak RSS ${fmt(tw.trainMaxRssMiB, 0)} MiB while training (${fmt(tw.maxRssMiB, 0)} MiB with the evaluation), training-set accuracy ${pct(tw.trainAccuracy)} (mIoU ${pct(tw.trainMiou)}), process ${fmt(tw.processSeconds)} s`)
+    const q = tw.int8 as Record<string, number> | undefined
+    if (q) console.log(`int8 first layer (the trained ensemble's export, ${q.samples} held-out samples): ${pct(q.changedShare)} of voted pixels differ from fp32; pixel error fp32 ${pct(q.errorFp32)}, int8 ${pct(q.errorInt8)}; largest change of an image score ${q.maxScoreChange.toExponential(2)}`)
     results.anchor = { scale: ANCHOR, twinlight: { config: twinlightConfig(ANCHOR), ...tw } }
     save()
     // --part twinlight keeps the naive side from the results file (it takes 20+ minutes and does
