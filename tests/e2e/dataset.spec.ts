@@ -99,6 +99,13 @@ test('make a dataset from the view, follow its counts, browse rejected samples b
     await page.getByTestId('dataset-seed').fill('0')
     await page.getByTestId('dataset-drop').fill('25')
     await page.getByTestId('dataset-interpreter').fill(interpreter)
+    // int8 is built from a training run's model: an .onnx path is refused, fp32 (the default) takes it.
+    const precision = page.getByTestId('dataset-precision')
+    await expect(precision).toHaveValue('fp32')
+    await precision.selectOption('int8')
+    await expect(page.getByTestId('dataset-form-error')).toContainText('int8 needs a training run id')
+    await shot(page, 'dataset-form-int8')
+    await precision.selectOption('fp32')
     await expect(page.getByTestId('dataset-keep-rejected')).toBeChecked()
     await expect(page.getByTestId('dataset-form-error')).toHaveCount(0)
     await page.evaluate(WATCH_COUNTS)

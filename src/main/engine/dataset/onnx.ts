@@ -10,6 +10,7 @@ import type { GeneratorManifest } from '../../../shared/generator'
 import { GeneratorRuntime } from '../generator/runtime'
 import { recipeForSeed, type SampleRecipe } from '../generator/recipe'
 import type { SessionCreateOptions } from '../generator/providers'
+import type { InterpreterPrecision } from '../interpreter/onnxExport'
 import { imageScore } from '../interpreter/voting'
 import type { RasterImage } from '../io/png'
 import { ThreadSession } from './inferenceThread'
@@ -74,6 +75,8 @@ export interface InterpreterPredictorOptions {
   intraOpNumThreads?: number
   /** Let idle pool threads spin (onnxruntime's default). Off by default here: the pipeline's own thread (PNG encoding, writes) and other jobs share the cores. */
   allowSpinning?: boolean
+  /** The export's first-layer arithmetic (onnxExport.ts), recorded by describe(); default 'fp32', what a training run exports. */
+  precision?: InterpreterPrecision
 }
 
 /**
@@ -93,7 +96,8 @@ export class OnnxInterpreterPredictor implements MaskPredictor {
   private constructor(
     private readonly sessions: readonly ThreadSession[],
     private readonly name: string,
-    private readonly sha256: string
+    private readonly sha256: string,
+    private readonly precision: InterpreterPrecision
   ) {
     this.idle = [...sessions]
   }
@@ -124,7 +128,7 @@ export class OnnxInterpreterPredictor implements MaskPredictor {
       for (const session of sessions) await session.release()
       throw e
     }
-    return new OnnxInterpreterPredictor(sessions, name, createHash('sha256').update(bytes).digest('hex'))
+    return new OnnxInterpreterPredictor(sessions, name, createHash('sha256').update(bytes).digest('hex'), options.precision ?? 'fp32')
   }
 
   /** Samples this predictor infers at once (its sessions). */
@@ -137,7 +141,9 @@ export class OnnxInterpreterPredictor implements MaskPredictor {
   }
 
   describe(): PredictorInfo {
-    return { kind: 'onnx-interpreter', name: this.name, sha256: this.sha256 }
+    // precision only when int8: the plans of datasets begun before it was recorded (all fp32)
+    // still match, so they can be resumed
+    return { kind: 'onnx-interpreter', name: this.name, sha256: this.sha256, ...(this.precision === 'int8' ? { precision: this.precision } : {}) }
   }
 
   async predict(sample: SourceSample): Promise<MaskPrediction> {

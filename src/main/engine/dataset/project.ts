@@ -10,6 +10,9 @@ import { datasetFolderName } from '../../../shared/dataset'
 import { GroundTruthPredictor, RendererSource } from './sources'
 import { OnnxGeneratorSource, OnnxInterpreterPredictor } from './onnx'
 import { FacePrivacyStage } from './privacy'
+import { writeFileAtomic } from '../io/atomic'
+import { exportMetadata, loadModel } from '../interpreter/modelFile'
+import { buildInterpreterOnnx, type InterpreterPrecision } from '../interpreter/onnxExport'
 import type { MakeDatasetOptions, Shard } from './pipeline'
 import type { MaskPredictor, PrivacyStage, SampleSource } from './types'
 
@@ -26,6 +29,30 @@ export function resolveInterpreter(projectDir: string, ref: string): string {
   const run = join(projectDir, 'runs', ref, 'interpreter', 'interpreter.onnx')
   if (existsSync(run)) return run
   throw new Error(`no interpreter export at ${ref} (a .onnx path, or a run id with runs/<id>/interpreter/interpreter.onnx)`)
+}
+
+/** The int8 export of a run, built from its model on first use and kept beside the fp32 one. */
+export const INT8_EXPORT_FILE = 'interpreter-int8.onnx'
+
+/**
+ * The interpreter as the mask predictor. fp32: the export at `ref` (a path or a run id). int8:
+ * `ref` must be a run id, as the int8 graph is built from the run's model (runs/<id>/interpreter/
+ * model.json|bin) with the layout, dims and metadata of its fp32 export, written once to
+ * runs/<id>/interpreter/interpreter-int8.onnx and loaded from there, so a resumed or sharded
+ * dataset infers with identical bytes.
+ */
+export async function openInterpreterPredictor(projectDir: string, ref: string, precision: InterpreterPrecision): Promise<OnnxInterpreterPredictor> {
+  if (precision === 'fp32') return OnnxInterpreterPredictor.open(resolveInterpreter(projectDir, ref), ref)
+  const dir = join(projectDir, 'runs', ref, 'interpreter')
+  if (!existsSync(join(dir, 'model.json'))) {
+    throw new Error(`int8 needs a training run id: "${ref}" is not a run with runs/${ref}/interpreter/model.json (the int8 graph is built from the run's model; an .onnx file alone can only be used at fp32)`)
+  }
+  const path = join(dir, INT8_EXPORT_FILE)
+  if (!existsSync(path)) {
+    const { meta, params } = await loadModel(dir)
+    await writeFileAtomic(path, buildInterpreterOnnx(params, meta.dims, meta.layout, { probs: false, precision: 'int8', metadata: exportMetadata(meta, ref) }))
+  }
+  return OnnxInterpreterPredictor.open(path, ref, { precision: 'int8' })
 }
 
 export interface ProjectStages {
@@ -46,13 +73,13 @@ export async function openProjectStages(projectDir: string, params: MakeDatasetP
     if (project.generator.kind === 'renderer') {
       source = new RendererSource({ size: project.settings.sampleSize, modalities: project.modalities.map((m) => m.id), mode: project.generator.mode, classCount: classes.length })
       if (params.interpreter) throw new Error('the built-in renderer has no feature maps for an interpreter; its exact masks are used')
+      if (params.interpreterPrecision !== 'fp32') throw new Error(`interpreter precision ${params.interpreterPrecision} needs an interpreter; the built-in renderer's exact masks are used`)
       predictor = new GroundTruthPredictor()
     } else {
       const ref = project.generator as OnnxGeneratorRef
       const loaded = await loadProjectGenerator(projectDir, ref)
       if (!params.interpreter) throw new Error('an ONNX generator needs an interpreter (--interpreter RUN_ID or a path to interpreter.onnx)')
-      const interpreterPath = resolveInterpreter(projectDir, params.interpreter)
-      predictor = await OnnxInterpreterPredictor.open(interpreterPath, params.interpreter)
+      predictor = await openInterpreterPredictor(projectDir, params.interpreter, params.interpreterPrecision)
       opened.push(predictor)
       source = await OnnxGeneratorSource.open({ onnx: loaded.onnx, manifest: loaded.manifest, sha256: ref.sha256, truncation: params.truncation, session: { setting: params.provider, log: (t, l) => log(t, l === 'warn' ? 'warn' : 'info') } })
       opened.push(source)

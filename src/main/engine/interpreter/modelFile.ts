@@ -78,6 +78,15 @@ export async function saveModel(dir: string, model: Omit<InterpreterModelMeta, '
   return meta
 }
 
+/**
+ * The metadata a run's ONNX exports carry (the fp32 one written at training, the int8 one built
+ * for datasets, engine/dataset/project.ts): the generator and classes the model was trained for
+ * and the run.
+ */
+export function exportMetadata(model: { generatorSha256: string | null; classes: readonly { id: number; name: string }[] }, runId: string): Record<string, string> {
+  return { twinlight: JSON.stringify({ generatorSha256: model.generatorSha256, classes: model.classes.map((c) => ({ id: c.id, name: c.name })), runId }) }
+}
+
 export async function readModelMeta(dir: string): Promise<InterpreterModelMeta> {
   let meta: InterpreterModelMeta
   try {

@@ -25,7 +25,7 @@ import { bankImageMaps, makeFolds, sideBySide, trainingIds } from '../../engine/
 import { predictSample } from '../../engine/interpreter/inference'
 import { describeLayout } from '../../engine/interpreter/layout'
 import { BN_EPSILON } from '../../engine/interpreter/model'
-import { readCheckpoint, saveModel, writeCheckpoint } from '../../engine/interpreter/modelFile'
+import { exportMetadata, readCheckpoint, saveModel, writeCheckpoint } from '../../engine/interpreter/modelFile'
 import { buildInterpreterOnnx } from '../../engine/interpreter/onnxExport'
 import { InterpreterTrainer, estimateSteps, type TrainerSnapshot } from '../../engine/interpreter/trainer'
 import { createGemm, type GemmEngine } from '../../engine/interpreter/gemm'
@@ -206,7 +206,7 @@ export async function runInterpreterTraining(ctx: TrainContext, input: TrainRunI
         const dir = join(ctx.jobDir, MODEL_DIR)
         await mkdir(dir, { recursive: true })
         const onnx = buildInterpreterOnnx(result.trainer.params, result.trainer.dims, bank.layout, {
-          metadata: { twinlight: JSON.stringify({ generatorSha256: input.generator?.sha256 ?? null, classes: input.classes.map((c) => ({ id: c.id, name: c.name })), runId }) }
+          metadata: exportMetadata({ generatorSha256: input.generator?.sha256 ?? null, classes: input.classes }, runId)
         })
         await writeFileAtomic(join(ctx.jobDir, ONNX_FILE), onnx)
         await writeJsonAtomic(join(ctx.jobDir, TRAIN_SUMMARY), train)
