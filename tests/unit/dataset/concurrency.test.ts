@@ -1,7 +1,8 @@
 // Inference of several samples at once (a predictor with concurrency > 1, e.g. the interpreter's
 // pool of sessions): the dataset is the same bytes as one sample at a time, even when the
-// predictions finish out of order; the source sees one sample at a time, in seed order; and at
-// most `concurrency` predictions run at once.
+// predictions finish out of order; the source sees one sample at a time, in seed order; at most
+// `concurrency` predictions run at once; and a finished prediction starts the next sample even
+// while an earlier seed is still being inferred (no core idles waiting for seed order).
 import { describe, expect, it, beforeAll, afterAll } from 'vitest'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -82,6 +83,32 @@ describe('dataset generation with inference of several samples at once', () => {
     // the source: one call at a time, in seed order
     expect(watched.stats.overlapped).toBe(false)
     expect(watched.stats.order).toEqual(Array.from({ length: 12 }, (_, i) => 3 + i))
+  })
+
+  it('starts the next sample as soon as any prediction finishes, while an earlier seed is still inferred', async () => {
+    const dir = join(root, 'eager')
+    const inner = scoredPredictor((seed) => ((seed * 37) % 11) / 10)
+    const first = 3 // baseOptions' first seed
+    // The first seed's prediction finishes only once a prediction two seeds later has started,
+    // or after 5 s: a pipeline that waited for seed order would get there only that way.
+    let release!: () => void
+    const laterStarted = new Promise<void>((resolve) => (release = resolve))
+    let releasedInTime = false
+    const predictor: MaskPredictor = {
+      concurrency: 2,
+      describe: inner.describe,
+      predict: async (sample: SourceSample) => {
+        if (sample.seed === first + 2) release()
+        if (sample.seed === first) releasedInTime = await Promise.race([laterStarted.then(() => true), delay(5000).then(() => false)])
+        return inner.predict(sample)
+      }
+    }
+    const summary = await makeDataset(baseOptions(dir, { predictor }))
+    expect(summary.finalized).toBe(true)
+    expect(releasedInTime).toBe(true)
+    const reference = join(root, 'eager-reference')
+    await makeDataset(baseOptions(reference))
+    expect(await treeHashes(dir)).toEqual(await treeHashes(reference))
   })
 
   it('a failing prediction fails the run with its error, and a rerun completes the same dataset', async () => {

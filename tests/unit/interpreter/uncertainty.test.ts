@@ -45,4 +45,22 @@ describe('ensemble read-out', () => {
     expect(imageScore(u)).toBeCloseTo((1.9 + 1.8) / 2, 6) // top 2 of 20
     expect(imageScore(Float32Array.from([0.3, 0.1, 0.2]))).toBeCloseTo(0.3, 6) // at least one pixel
   })
+
+  it('gives the same score, bit for bit, as summing the top 10 % of a full sort', () => {
+    const fullSort = (u: Float32Array) => {
+      const sorted = Float32Array.from(u).sort()
+      const k = Math.max(1, Math.floor(u.length / 10))
+      let s = 0
+      for (let i = u.length - k; i < u.length; i++) s += sorted[i]
+      return s / k
+    }
+    let seed = 7
+    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32)
+    for (const n of [1, 9, 10, 11, 1000, 65536]) {
+      // values over many magnitudes (so the summation order matters), with ties
+      const u = Float32Array.from({ length: n }, () => (next() < 0.01 ? 0.25 : next() ** 200))
+      expect(imageScore(u)).toBe(fullSort(u))
+    }
+    expect(imageScore(Float32Array.from([0.1, NaN, 0.2]))).toBeNaN()
+  })
 })

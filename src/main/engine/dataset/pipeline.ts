@@ -248,8 +248,11 @@ export async function makeDataset(options: MakeDatasetOptions): Promise<DatasetS
   // Overlapped stages: while sample i is encoded and written (this thread, async IO), the next
   // ones are drawn and their masks inferred (the interpreter's sessions run on their own threads,
   // see inferenceThread.ts). The source and the privacy stage see one sample at a time, in seed
-  // order; inference runs for up to predictor.concurrency samples at once. At most `inFlight`
-  // samples wait to be written, plus the ones being computed.
+  // order; inference runs for up to predictor.concurrency samples at once, and a prediction that
+  // settles starts the next sample at once, even while an earlier seed is still being inferred
+  // (sessions finish out of order; waiting for the earlier seed left a core idle). Samples are
+  // written in seed order: at most one more sample than the predictor's concurrency is computed
+  // ahead of the writer, plus at most `inFlight` samples waiting to be written.
   const todo: number[] = []
   for (const seed of seeds) {
     if (existsSync(recordPath(outDir, seed))) {
@@ -261,6 +264,9 @@ export async function makeDataset(options: MakeDatasetOptions): Promise<DatasetS
   // each stage's turn: the previous sample's call to it has settled
   let sourceTurn: Promise<unknown> = Promise.resolve()
   let privacyTurn: Promise<unknown> = Promise.resolve()
+  const lookahead = Math.max(1, Math.floor(predictor.concurrency ?? 1))
+  let predicting = 0
+  let started = 0
   const compute = (seed: number) => {
     const sampled = sourceTurn.then(async () => {
       const t = performance.now()
@@ -276,21 +282,30 @@ export async function makeDataset(options: MakeDatasetOptions): Promise<DatasetS
       times.predict += performance.now() - t
       return prediction
     })
+    void predicted.then(settled, settled)
     const computed = Promise.all([sampled, predicted, privacyTurn]).then(async ([sample, prediction]) => {
       const t = performance.now()
       const privacyResult = privacy ? await privacy.check(sample) : null
       times.privacy += performance.now() - t
-      return { seed, sample, prediction, privacyResult }
+      // the feature maps (~60 MiB at BiFaceGAN scale) are not needed past this point
+      return { seed, sample: { ...sample, features: undefined }, prediction, privacyResult }
     })
     privacyTurn = computed.catch(() => undefined)
     computed.catch(() => undefined) // awaited in turn below; this only keeps it from counting as unhandled meanwhile
     return computed
   }
-  const lookahead = Math.max(1, Math.floor(predictor.concurrency ?? 1))
   const computing: Array<ReturnType<typeof compute>> = []
-  let started = 0
+  // (only the writer below empties `computing`: if it stops on an error, at most lookahead + 1
+  // samples are started after it)
   const startComputing = () => {
-    while (computing.length < lookahead && started < todo.length && !options.signal?.aborted) computing.push(compute(todo[started++]))
+    while (predicting < lookahead && computing.length <= lookahead && started < todo.length && !options.signal?.aborted) {
+      predicting++
+      computing.push(compute(todo[started++]))
+    }
+  }
+  function settled() {
+    predicting--
+    startComputing()
   }
   startComputing()
   while (computing.length > 0) {

@@ -65,9 +65,19 @@ export function buildInterpreterOnnx(params: EnsembleParams, dims: EnsembleDims,
   const g = new OnnxBuilder({ graphName: 'twinlight-interpreter', metadata: options.metadata, docString: 'Twinlight style interpreter (DatasetGAN-style pixel classifier ensemble)' })
   const inputs = layout.maps.map((m) => g.input(m.name, 'float32', ['N', m.channels, m.height, m.width]))
   const groups = resolutionGroups(layout)
-  // Each resolution group's features, concatenated and channels-last: [N, h, w, C_g].
-  const features = groups.map((group) => g.transpose(group.maps.length === 1 ? inputs[group.maps[0]] : g.concat(group.maps.map((i) => inputs[i]), 1), [0, 2, 3, 1]))
-  const quantised = precision === 'int8' ? features.map((x) => g.node('DynamicQuantizeLinear', [x], [], { outputs: 3, elemType: ['uint8', 'float32', 'uint8'] })) : []
+  // Each resolution group's features, concatenated: [N, C_g, h, w].
+  const grouped = groups.map((group) => (group.maps.length === 1 ? inputs[group.maps[0]] : g.concat(group.maps.map((i) => inputs[i]), 1)))
+  const channelsLast = (x: OnnxValue): OnnxValue => g.transpose(x, [0, 2, 3, 1]) // [N, h, w, C_g]
+  // int8 quantises before the transpose (one scale per tensor, so the order does not matter):
+  // the transpose then moves bytes instead of floats, a quarter of the memory traffic.
+  const features = precision === 'int8' ? [] : grouped.map(channelsLast)
+  const quantised =
+    precision === 'int8'
+      ? grouped.map((x) => {
+          const [q, scale, zeroPoint] = g.node('DynamicQuantizeLinear', [x], [], { outputs: 3, elemType: ['uint8', 'float32', 'uint8'] })
+          return [channelsLast(q), scale, zeroPoint]
+        })
+      : []
   const coarsest = groups.reduce((best, group, i) => (group.height * group.width < groups[best].height * groups[best].width ? i : best), 0)
   const native = groups.findIndex((group) => group.height === H && group.width === W)
   const blocks = rowBlocks(H)

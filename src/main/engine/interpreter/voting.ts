@@ -7,6 +7,8 @@
 // argmax, ties going to the smallest class id. An image's score is the mean of its top 10 %
 // pixel uncertainties (at least one pixel).
 
+import quickselect from 'quickselect'
+
 export const P_LOG_FLOOR = 1e-30
 
 export function plogp(p: number): number {
@@ -67,13 +69,21 @@ export function readout(probs: Float32Array, M: number, pixels: number, K: numbe
   return { mask, uncertainty, meanProbs }
 }
 
-/** Mean of the top 10 % values (at least one). */
+/**
+ * Mean of the top 10 % values (at least one). The k largest are selected in linear time and only
+ * they are sorted, so they are summed in the same ascending order as after a full sort (the same
+ * double, bit for bit) at a sixth of the cost (65,536 pixels: ~1 instead of ~7 ms per image).
+ */
 export function imageScore(uncertainty: Float32Array): number {
   const n = uncertainty.length
   if (n === 0) return 0
   const k = Math.max(1, Math.floor(n / 10))
-  const sorted = Float32Array.from(uncertainty).sort()
+  const values = Float32Array.from(uncertainty)
+  // A full sort puts NaN last, in the top k: the mean is NaN. Selection needs ordered values.
+  if (values.some(Number.isNaN)) return NaN
+  quickselect(values as unknown as number[], n - k) // typed arrays index like arrays
+  const top = values.subarray(n - k).sort()
   let s = 0
-  for (let i = n - k; i < n; i++) s += sorted[i]
+  for (let i = 0; i < k; i++) s += top[i]
   return s / k
 }

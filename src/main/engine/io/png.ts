@@ -105,8 +105,15 @@ function filterRows(data: Uint8Array, rowBytes: number, height: number): Uint8Ar
   return out
 }
 
+/**
+ * Deflate level 5, not zlib's default 6: on 256² faces (RGB + NIR, "Up"-filtered) it takes half
+ * the time (14 instead of 29 ms per pair; dataset generation encodes every sample on its main
+ * thread) for files 4 % larger (level 4: 11 ms, +9 %; 3: 11 ms, +10 %).
+ */
+const DEFLATE_LEVEL = 5
+
 function idat(data: Uint8Array, rowBytes: number, height: number): Uint8Array {
-  return chunk('IDAT', pako.deflate(filterRows(data, rowBytes, height), { level: 6 }))
+  return chunk('IDAT', pako.deflate(filterRows(data, rowBytes, height), { level: DEFLATE_LEVEL }))
 }
 
 /** Encode an 8-bit grey, grey+alpha, RGB or RGBA image. */
