@@ -87,8 +87,7 @@ describe('dataset generation with inference of several samples at once', () => {
 
   it('starts the next sample as soon as any prediction finishes, while an earlier seed is still inferred', async () => {
     const dir = join(root, 'eager')
-    const inner = scoredPredictor((seed) => ((seed * 37) % 11) / 10)
-    const first = 3 // baseOptions' first seed
+    const { predictor: inner, seedStart: first } = baseOptions(dir)
     // The first seed's prediction finishes only once a prediction two seeds later has started,
     // or after 5 s: a pipeline that waited for seed order would get there only that way.
     let release!: () => void

@@ -1,6 +1,7 @@
 // Majority vote and the Jensen–Shannon uncertainty of the ensemble, against hand computation.
 import { describe, it, expect } from 'vitest'
 import { imageScore, readout } from '../../../src/main/engine/interpreter/voting'
+import { mulberry32 } from '../../../src/main/engine/random/mulberry32'
 
 describe('ensemble read-out', () => {
   it('computes JS = H(mean p) − mean H(p) as worked out by hand', () => {
@@ -54,8 +55,7 @@ describe('ensemble read-out', () => {
       for (let i = u.length - k; i < u.length; i++) s += sorted[i]
       return s / k
     }
-    let seed = 7
-    const next = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32)
+    const next = mulberry32(7)
     for (const n of [1, 9, 10, 11, 1000, 65536]) {
       // values over many magnitudes (so the summation order matters), with ties
       const u = Float32Array.from({ length: n }, () => (next() < 0.01 ? 0.25 : next() ** 200))
