@@ -21,6 +21,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { render, sampleParams } from '../src/main/engine/render'
+import { mulberry32 } from '../src/main/engine/random/mulberry32'
 import { makeDataset, RendererSource, GroundTruthPredictor, type SampleSource, type SourceSample, type DatasetSummary } from '../src/main/engine/dataset'
 import { OnnxInterpreterPredictor } from '../src/main/engine/dataset/onnx'
 import { FACE_CLASSES, OCULAR_CLASSES } from '../src/shared/faceClasses'
@@ -50,11 +51,11 @@ class SyntheticFeatureSource implements SampleSource {
   private readonly faces: Array<{ rgb: Uint8Array; nir: Uint8Array }>
   constructor(layout: FeatureLayout) {
     this.size = layout.height
-    let s = 12345
-    const rnd = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1
+    const uniform = mulberry32(12345)
+    const rnd = () => uniform() * 2 - 1 // in [-1, 1)
     this.maps = {}
     for (const m of layout.maps) {
-      // per channel: three plane waves of 1-3 periods across the map, plus 10 % noise
+      // per channel: three plane waves of up to 1.5 periods across the map, plus 10 % noise
       const data = new Float32Array(m.channels * m.height * m.width)
       for (let c = 0; c < m.channels; c++) {
         const waves = Array.from({ length: 3 }, () => [rnd() * 3 * Math.PI, rnd() * 3 * Math.PI, rnd() * Math.PI])
