@@ -13,19 +13,19 @@
 // Layout, chosen by measurement (bench/dataset.ts, docs/interpreter.md "ONNX export"):
 // - Pixels × channels (NHWC). The features are transposed once; every layer is then a product
 //   over the channel axis.
-// - One member at a time: a member's H1-wide activations at mask size are 32 MiB at 256², so
-//   the passes over them stay far smaller than an ensemble-wide 1280-channel tensor (335 MiB,
-//   which made every pass memory-bound and the process 6 GiB).
-// - The upsampled partial sums are added without a Sum node: the mask-size product is the
-//   running sum, and ONE onnxruntime FusedConv (com.microsoft) adds every coarser group into it
-//   in place (MLAS accumulates with beta = 1) and applies the ReLU block by block. Rows act as
-//   channels ([N, H, 1, W·H1]), so a 1×1 convolution is a product along y; x is upsampled before
-//   it (Resize, or a dense matrix for the coarse maps). The y weights are banded: the output rows
-//   are cut into blocks of 16 (rowBlocks) and a grouped convolution gives each block only the
-//   source rows it reads (gathered at native resolution): Σ_groups (16/scale + 2) = 27
-//   multiply-adds per value at 256² instead of Σh = 252. The previous graph summed Resize
-//   outputs and a dense y product by Sum (pairwise in onnxruntime: a full-size pass per part)
-//   and then ran a ReLU pass; this one measured 10–14 % less time per sample at anchor scale.
+// - One member at a time, and within a member one block of 16 output rows at a time (rowBlocks):
+//   every pass of a block (the mask-size product, the upsampled partial sums, ReLU, layers 2
+//   and 3) works on a few MiB that stay in cache, where a whole member's activations at mask
+//   size are 32 MiB that each pass read back from memory (an ensemble-wide 1280-channel tensor,
+//   335 MiB, made every pass memory-bound and the process 6 GiB). Measured at anchor scale, one
+//   thread: 8–15 % less time per sample than whole-member passes, same bytes out.
+// - The upsampled partial sums are added without a Sum node: the block's mask-size product is
+//   the running sum, and ONE onnxruntime FusedConv (com.microsoft) adds every coarser group into
+//   it in place (MLAS accumulates with beta = 1) and applies the ReLU. Rows act as channels
+//   ([N, rows, 1, W·H1]), so a 1×1 convolution is a product along y; x is upsampled before it
+//   (Resize, or a dense matrix for the coarse maps). The y weights are banded: a block reads
+//   only the source rows its output rows need (sliced at native resolution, before the x step):
+//   Σ_groups (16/scale + 2) = 27 multiply-adds per value at 256² instead of Σh = 252.
 // - BatchNorm (inference) follows ReLU, so it is folded into the next Linear at export
 //   (computed in float64): W' = diag(γ/σ)·W, b' = b + (β − μγ/σ)·W. Layers 2–3 are 2-D Gemms
 //   (bias and ReLU fused by onnxruntime).
@@ -81,41 +81,60 @@ export function buildInterpreterOnnx(params: EnsembleParams, dims: EnsembleDims,
   const coarsest = groups.reduce((best, group, i) => (group.height * group.width < groups[best].height * groups[best].width ? i : best), 0)
   const native = groups.findIndex((group) => group.height === H && group.width === W)
   const blocks = rowBlocks(H)
+  const per = H / blocks // output rows per block
   const bands = groups.map((group, gi) => (gi === native ? null : rowBands(group.height, H, blocks)))
   const upsampled = groups.map((_, gi) => gi).filter((gi) => gi !== native)
   const bandWidth = upsampled.reduce((s, gi) => s + bands[gi]!.rows, 0) // Σk: source rows per block
-  const gatherRows = upsampled.map((gi) => (isIdentity(bands[gi]!.index) ? null : g.constantInt64(bands[gi]!.index)))
   const xMatrices = upsampled.map((gi) => (usesXMatrix(groups[gi].width, W) ? g.constant(interpolationMatrix(groups[gi].width, W), [W, groups[gi].width]) : null))
-  const yWeights = upsampled.length > 0 ? g.constant(bandedYWeights(upsampled.map((gi) => bands[gi]!), H, blocks), [H, bandWidth, 1, 1]) : null
+  const yWeights = upsampled.length > 0 ? bandedYWeights(upsampled.map((gi) => bands[gi]!), H, blocks) : null // [H, Σk]
+  const yBlocks = Array.from({ length: blocks }, (_, b) => (yWeights ? g.constant(yWeights.subarray(b * per * bandWidth, (b + 1) * per * bandWidth), [per, bandWidth, 1, 1]) : null))
+  // The mask-size features, block by block of rows ([N, per, W, C]; onnxruntime makes one Split of it).
+  const nativeSource = native < 0 ? null : precision === 'int8' ? quantised[native][0] : features[native]
+  const nativeRows = nativeSource ? Array.from({ length: blocks }, (_, b) => g.slice(nativeSource, [b * per], [(b + 1) * per], [1])) : []
 
   const logits: OnnxValue[] = []
   for (let m = 0; m < M; m++) {
-    const partials = groups.map((group, gi) => {
-      const w = groupWeights(params, dims, layout, group, m, 1) // [C_g, H1]
-      const part = precision === 'int8' ? quantisedMatMul(g, quantised[gi], w, group.channels, H1) : g.matMul(features[gi], g.constant(w, [group.channels, H1]))
-      return gi === coarsest ? g.add(part, g.constant(params.b1.subarray(m * H1, (m + 1) * H1), [H1], `m${m}.l1.bias`)) : part // [N, h, w, H1]
+    const weights = groups.map((group) => groupWeights(params, dims, layout, group, m, 1)) // [C_g, H1]
+    const firstLayer = groups.map((group, gi) => (precision === 'int8' ? quantisedWeights(g, weights[gi], group.channels, H1) : g.constant(weights[gi], [group.channels, H1])))
+    const product = (x: OnnxValue, gi: number): OnnxValue => {
+      const w = firstLayer[gi]
+      return 'q' in w ? g.node('MatMulIntegerToFloat', [x, w.q, quantised[gi][1], w.scale, quantised[gi][2]], [], { elemType: 'float32', domain: 'com.microsoft' })[0] : g.matMul(x, w)
+    }
+    // The coarser groups' partial sums at native resolution ([N, h, w, H1]), bias on the coarsest.
+    const partials = groups.map((_, gi) => {
+      if (gi === native) return null
+      const part = product(precision === 'int8' ? quantised[gi][0] : features[gi], gi)
+      return gi === coarsest ? g.add(part, g.constant(params.b1.subarray(m * H1, (m + 1) * H1), [H1], `m${m}.l1.bias`)) : part
     })
-    let hidden1: OnnxValue // [N·H·W, H1]
-    if (yWeights) {
-      // Per group: its source rows, block by block ([N, B·k, w, H1]), upsampled along x, as [N, B, k, W·H1].
-      const pieces = upsampled.map((gi, i) => {
-        const { rows } = bands[gi]!
-        const picked = gatherRows[i] ? g.gather(partials[gi], gatherRows[i]!, 1) : partials[gi]
-        const width = groups[gi].width
-        const alongX = xMatrices[i] ? g.matMul(xMatrices[i]!, picked) : width === W ? picked : resizeAlongX(g, picked, width, W, H1)
-        // The batch dim stays the symbolic N (the Resize path flattens it), so that onnxruntime
-        // can prove the convolution's output the size of `sum` and accumulate in place.
-        return g.declareShape(g.reshape(alongX, [-1, blocks, rows, W * H1]), ['N', blocks, rows, W * H1])
-      })
-      const x = g.reshape(pieces.length === 1 ? pieces[0] : g.concat(pieces, 2), [0, blocks * bandWidth, 1, W * H1])
-      const sum = native >= 0 ? g.reshape(partials[native], [0, H, 1, W * H1]) : null
-      hidden1 = g.reshape(g.fusedConv(x, yWeights, null, { group: blocks, sum, activation: 'Relu' }), [-1, H1])
-    } else hidden1 = g.relu(g.reshape(partials[native], [-1, H1]))
     const l2 = foldBatchNorm(params.w2.subarray(m * H1 * H2, (m + 1) * H1 * H2), params.b2.subarray(m * H2, (m + 1) * H2), bnSlice(params, 1, m, H1), H1, H2)
-    const hidden2 = g.relu(g.gemm(hidden1, g.constant(l2.w, [H1, H2], `m${m}.l2.weight`), g.constant(l2.b, [H2], `m${m}.l2.bias`)))
+    const l2w = g.constant(l2.w, [H1, H2], `m${m}.l2.weight`)
+    const l2b = g.constant(l2.b, [H2], `m${m}.l2.bias`)
     const l3 = foldBatchNorm(params.w3.subarray(m * H2 * K, (m + 1) * H2 * K), params.b3.subarray(m * K, (m + 1) * K), bnSlice(params, 2, m, H2), H2, K)
-    const out = g.gemm(hidden2, g.constant(l3.w, [H2, K], `m${m}.l3.weight`), g.constant(l3.b, [K], `m${m}.l3.bias`))
-    logits.push(g.reshape(out, [-1, 1, H, W, K]))
+    const l3w = g.constant(l3.w, [H2, K], `m${m}.l3.weight`)
+    const l3b = g.constant(l3.b, [K], `m${m}.l3.bias`)
+
+    const blockLogits: OnnxValue[] = []
+    for (let b = 0; b < blocks; b++) {
+      const sum = native >= 0 ? product(nativeRows[b], native) : null // [N, per, W, H1]
+      let hidden1: OnnxValue // [N·per·W, H1]
+      if (yBlocks[b]) {
+        // Per group: the source rows this block reads ([N, k, w, H1]), upsampled along x, as [N, k, 1, W·H1].
+        const pieces = upsampled.map((gi, i) => {
+          const { rows, start } = bands[gi]!
+          const picked = g.slice(partials[gi]!, [start[b]], [start[b] + rows], [1])
+          const width = groups[gi].width
+          const alongX = xMatrices[i] ? g.matMul(xMatrices[i]!, picked) : width === W ? picked : resizeAlongX(g, picked, width, W, H1)
+          // The batch dim stays the symbolic N (the Resize path flattens it), so that onnxruntime
+          // can prove the convolution's output the size of `sum` and accumulate in place.
+          return g.declareShape(g.reshape(alongX, [-1, rows, 1, W * H1]), ['N', rows, 1, W * H1])
+        })
+        const x = pieces.length === 1 ? pieces[0] : g.concat(pieces, 1) // [N, Σk, 1, W·H1]
+        hidden1 = g.reshape(g.fusedConv(x, yBlocks[b]!, null, { sum: sum ? g.reshape(sum, [0, per, 1, W * H1]) : null, activation: 'Relu' }), [-1, H1])
+      } else hidden1 = g.relu(g.reshape(sum!, [-1, H1]))
+      const hidden2 = g.relu(g.gemm(hidden1, l2w, l2b))
+      blockLogits.push(g.reshape(g.gemm(hidden2, l3w, l3b), [-1, per, W, K]))
+    }
+    logits.push(g.reshape(blockLogits.length === 1 ? blockLogits[0] : g.concat(blockLogits, 1), [-1, 1, H, W, K]))
   }
   const probs = g.softmax(logits.length === 1 ? logits[0] : g.concat(logits, 1), 4) // [N, M, H, W, K]
   if (options.probs !== false) g.output(g.transpose(probs, [0, 1, 4, 2, 3]), 'probs', ['N', M, K, H, W])
@@ -151,8 +170,6 @@ export interface RowBands {
   rows: number
   /** First source row of each block; its k rows are start … start + k − 1 (all within the map). */
   start: number[]
-  /** The gathered rows, block after block: [blocks · k]. */
-  index: number[]
   taps: AxisTaps
 }
 
@@ -172,13 +189,13 @@ export function rowBands(inSize: number, outSize: number, blocks: number): RowBa
     first.push(lo)
     rows = Math.max(rows, hi - lo + 1)
   }
-  const start = first.map((lo) => Math.min(lo, inSize - rows))
-  return { rows, start, index: start.flatMap((s) => Array.from({ length: rows }, (_, j) => s + j)), taps }
+  return { rows, start: first.map((lo) => Math.min(lo, inSize - rows)), taps }
 }
 
 /**
- * Weights of the grouped 1×1 convolution that upsamples along y: [outSize, Σk] — output row o
- * (in block b) reads its two taps among block b's gathered rows of every group, side by side.
+ * Weights of the 1×1 convolutions that upsample along y: [outSize, Σk] — output row o (in
+ * block b) reads its two taps among block b's source rows of every group, side by side. Block
+ * b's convolution takes rows b·per … (b + 1)·per − 1.
  */
 export function bandedYWeights(bands: readonly RowBands[], outSize: number, blocks: number): Float32Array {
   const width = bands.reduce((s, band) => s + band.rows, 0)
@@ -194,10 +211,6 @@ export function bandedYWeights(bands: readonly RowBands[], outSize: number, bloc
     offset += band.rows
   }
   return w
-}
-
-function isIdentity(index: readonly number[]): boolean {
-  return index.every((v, i) => v === i)
 }
 
 /**
@@ -262,8 +275,8 @@ export function foldBatchNorm(w: Float32Array, b: Float32Array, bn: BatchNormPar
   return { w: wOut, b: Float32Array.from(bias) }
 }
 
-/** [.., C] (already DynamicQuantizeLinear'd: value, scale, zero point) × w [C, n] → float [.., n]. */
-function quantisedMatMul(g: OnnxBuilder, [x, xScale, xZeroPoint]: OnnxValue[], w: Float32Array, C: number, n: number): OnnxValue {
+/** w [C, n] as 7-bit integers with one scale per output column (see INT8_WEIGHT_MAX), for MatMulIntegerToFloat. */
+function quantisedWeights(g: OnnxBuilder, w: Float32Array, C: number, n: number): { q: OnnxValue; scale: OnnxValue } {
   const q = new Int8Array(C * n)
   const scale = new Float32Array(n)
   for (let j = 0; j < n; j++) {
@@ -272,5 +285,5 @@ function quantisedMatMul(g: OnnxBuilder, [x, xScale, xZeroPoint]: OnnxValue[], w
     scale[j] = max > 0 ? max / INT8_WEIGHT_MAX : 1
     for (let c = 0; c < C; c++) q[c * n + j] = Math.round(w[c * n + j] / scale[j])
   }
-  return g.node('MatMulIntegerToFloat', [x, g.initializer(q, [C, n]), xScale, g.constant(scale), xZeroPoint], [], { elemType: 'float32', domain: 'com.microsoft' })[0]
+  return { q: g.initializer(q, [C, n]), scale: g.constant(scale) }
 }
