@@ -101,54 +101,65 @@ describe('ONNX export', () => {
     expect(worstUncertainty).toBeLessThan(0.05)
   })
 
-  it('stays exact with the banded upsampling (3 row blocks, x by matrix and by Resize), a batch of 2, BatchNorm folded', async () => {
-    // Mask 48×40 in 3 blocks of 16 rows: maps at 4×5 and 6×5 go along x by matrix, 12×10 by Resize,
-    // 48×40 is the running sum the FusedConv adds them into.
-    const coarseLayout: FeatureLayout = {
-      height: 48,
-      width: 40,
-      maps: [
-        { name: 'a', channels: 5, height: 4, width: 5 },
-        { name: 'b', channels: 3, height: 6, width: 5 },
-        { name: 'c', channels: 4, height: 12, width: 10 },
-        { name: 'd', channels: 2, height: 48, width: 40 }
-      ]
-    }
-    let state = 99
-    const rnd = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1
-    const dims = dimsFor(coarseLayout, 4, 3)
-    const params = initParams(dims, 11)
-    for (const k of ['w1', 'w2', 'w3'] as const) params[k] = params[k].map((v) => v * 40)
-    for (const k of ['b1', 'be1', 'rm1', 'b2', 'be2', 'rm2', 'b3'] as const) params[k] = params[k].map(() => rnd() * 0.5)
-    for (const k of ['g1', 'rv1', 'g2', 'rv2'] as const) params[k] = params[k].map(() => 0.5 + Math.abs(rnd()))
-    const samples = [0, 1].map(() => coarseLayout.maps.map((m) => Float32Array.from({ length: m.channels * m.height * m.width }, rnd)))
-    const bytes = buildInterpreterOnnx(params, dims, coarseLayout)
-    expect(inspectOnnx(bytes).opTypes).toContain('com.microsoft:FusedConv')
-    expect(inspectOnnx(bytes).opTypes).not.toContain('Sum')
-    const session = await ort.InferenceSession.create(Buffer.from(bytes))
-    const feeds: Record<string, ort.Tensor> = {}
-    coarseLayout.maps.forEach((m, i) => {
-      const both = new Float32Array(2 * samples[0][i].length)
-      both.set(samples[0][i])
-      both.set(samples[1][i], samples[0][i].length)
-      feeds[m.name] = new ort.Tensor('float32', both, [2, m.channels, m.height, m.width])
+  // Row blocks (rowBlocks: 3 of 16 rows at 48, 2 at 32) with a batch of 2 and BatchNorm folded,
+  // against the TS engine; int8 of the same graph must stay close to the exact vote.
+  const blockLayouts: Array<[string, FeatureLayout]> = [
+    [
+      'maps at 4×5 and 6×5 upsampled along x by matrix, 12×10 by Resize, added to the 48×40 product',
+      { height: 48, width: 40, maps: [{ name: 'a', channels: 5, height: 4, width: 5 }, { name: 'b', channels: 3, height: 6, width: 5 }, { name: 'c', channels: 4, height: 12, width: 10 }, { name: 'd', channels: 2, height: 48, width: 40 }] }
+    ],
+    ['every map at mask size (no upsampling: the first-layer bias goes on the product)', { height: 32, width: 20, maps: [{ name: 'a', channels: 3, height: 32, width: 20 }, { name: 'b', channels: 2, height: 32, width: 20 }] }],
+    [
+      'no map at mask size (the convolution has no running sum), one already full width (no x step)',
+      { height: 32, width: 20, maps: [{ name: 'a', channels: 3, height: 4, width: 5 }, { name: 'b', channels: 2, height: 8, width: 10 }, { name: 'c', channels: 2, height: 16, width: 20 }] }
+    ]
+  ]
+  for (const [name, blockLayout] of blockLayouts) {
+    it(`stays exact in row blocks: ${name}`, async () => {
+      let state = 99
+      const rnd = () => ((state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 2 ** 32) * 2 - 1
+      const dims = dimsFor(blockLayout, 4, 3)
+      const params = initParams(dims, 11)
+      for (const k of ['w1', 'w2', 'w3'] as const) params[k] = params[k].map((v) => v * 40)
+      for (const k of ['b1', 'be1', 'rm1', 'b2', 'be2', 'rm2', 'b3'] as const) params[k] = params[k].map(() => rnd() * 0.5)
+      for (const k of ['g1', 'rv1', 'g2', 'rv2'] as const) params[k] = params[k].map(() => 0.5 + Math.abs(rnd()))
+      const samples = [0, 1].map(() => blockLayout.maps.map((m) => Float32Array.from({ length: m.channels * m.height * m.width }, rnd)))
+      const feeds: Record<string, ort.Tensor> = {}
+      blockLayout.maps.forEach((m, i) => {
+        const both = new Float32Array(2 * samples[0][i].length)
+        both.set(samples[0][i])
+        both.set(samples[1][i], samples[0][i].length)
+        feeds[m.name] = new ort.Tensor('float32', both, [2, m.channels, m.height, m.width])
+      })
+      const run = async (precision: 'fp32' | 'int8') => {
+        const bytes = buildInterpreterOnnx(params, dims, blockLayout, { precision, probs: precision === 'fp32' })
+        expect(inspectOnnx(bytes).opTypes).not.toContain('Sum')
+        const session = await ort.InferenceSession.create(Buffer.from(bytes))
+        const out = await session.run(feeds)
+        await session.release()
+        return out
+      }
+      const out = await run('fp32')
+      const int8 = await run('int8')
+      const P = blockLayout.height * blockLayout.width
+      const probs = out.probs.data as Float32Array
+      const uncertainty = out.uncertainty.data as Float32Array
+      let agree = 0
+      samples.forEach((maps, n) => {
+        const ts = predictSample(init.tf, params, dims, blockLayout, maps, { keepProbs: true })
+        const mine = new Float32Array(dims.M * dims.K * P)
+        for (let m = 0; m < dims.M; m++) for (let k = 0; k < dims.K; k++) for (let p = 0; p < P; p++) mine[(m * dims.K + k) * P + p] = ts.probs![(m * P + p) * dims.K + k]
+        let spread = 0
+        for (const v of mine) spread = Math.max(spread, Math.abs(v - 0.25))
+        expect(spread).toBeGreaterThan(0.2) // the probabilities are far from uniform, so the comparison means something
+        expect(maxAbsDiff(probs.subarray(n * mine.length, (n + 1) * mine.length), mine)).toBeLessThanOrEqual(1e-4)
+        expect(maxAbsDiff(uncertainty.subarray(n * P, (n + 1) * P), ts.uncertainty)).toBeLessThanOrEqual(1e-4)
+        const mask = (int8.mask.data as Uint8Array).subarray(n * P, (n + 1) * P)
+        for (let p = 0; p < P; p++) if (mask[p] === ts.mask[p]) agree++
+      })
+      expect(agree / (2 * P)).toBeGreaterThan(0.95)
     })
-    const out = await session.run(feeds)
-    await session.release()
-    const P = coarseLayout.height * coarseLayout.width
-    const probs = out.probs.data as Float32Array
-    const uncertainty = out.uncertainty.data as Float32Array
-    samples.forEach((maps, n) => {
-      const ts = predictSample(init.tf, params, dims, coarseLayout, maps, { keepProbs: true })
-      const mine = new Float32Array(dims.M * dims.K * P)
-      for (let m = 0; m < dims.M; m++) for (let k = 0; k < dims.K; k++) for (let p = 0; p < P; p++) mine[(m * dims.K + k) * P + p] = ts.probs![(m * P + p) * dims.K + k]
-      let spread = 0
-      for (const v of mine) spread = Math.max(spread, Math.abs(v - 0.25))
-      expect(spread).toBeGreaterThan(0.2) // the probabilities are far from uniform, so the comparison means something
-      expect(maxAbsDiff(probs.subarray(n * mine.length, (n + 1) * mine.length), mine)).toBeLessThanOrEqual(1e-4)
-      expect(maxAbsDiff(uncertainty.subarray(n * P, (n + 1) * P), ts.uncertainty)).toBeLessThanOrEqual(1e-4)
-    })
-  })
+  }
 
   it('bands the y upsampling exactly: each block of output rows reads only its own source rows', () => {
     expect([256, 512, 48, 16, 17].map(rowBlocks)).toEqual([16, 32, 3, 1, 1])

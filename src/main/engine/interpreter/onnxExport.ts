@@ -18,7 +18,8 @@
 //   and 3) works on a few MiB that stay in cache, where a whole member's activations at mask
 //   size are 32 MiB that each pass read back from memory (an ensemble-wide 1280-channel tensor,
 //   335 MiB, made every pass memory-bound and the process 6 GiB). Measured at anchor scale, one
-//   thread: 8–15 % less time per sample than whole-member passes, same bytes out.
+//   thread: ~8 % (fp32) to ~17 % (int8) less time per sample than whole-member passes, same
+//   bytes out.
 // - The upsampled partial sums are added without a Sum node: the block's mask-size product is
 //   the running sum, and ONE onnxruntime FusedConv (com.microsoft) adds every coarser group into
 //   it in place (MLAS accumulates with beta = 1) and applies the ReLU. Rows act as channels
@@ -30,7 +31,8 @@
 //   (computed in float64): W' = diag(γ/σ)·W, b' = b + (β − μγ/σ)·W. Layers 2–3 are 2-D Gemms
 //   (bias and ReLU fused by onnxruntime).
 // - The first-layer bias is added to the coarsest map's partial sums before upsampling
-//   (bilinear weights sum to 1), so the full-size sum has no broadcast input.
+//   (bilinear weights sum to 1), so the full-size sum has no broadcast input (when every map is
+//   at mask size, to the product itself).
 // - precision 'int8' (opt-in): the first layer's MatMuls run as MatMulIntegerToFloat with the
 //   activations quantised per tensor by DynamicQuantizeLinear (uint8) and the weights per
 //   output column to 7 bits (±63 — AVX2 without VNNI multiplies u8×s8 pairs into int16,
@@ -78,34 +80,49 @@ export function buildInterpreterOnnx(params: EnsembleParams, dims: EnsembleDims,
           return [channelsLast(q), scale, zeroPoint]
         })
       : []
-  const coarsest = groups.reduce((best, group, i) => (group.height * group.width < groups[best].height * groups[best].width ? i : best), 0)
   const native = groups.findIndex((group) => group.height === H && group.width === W)
   const blocks = rowBlocks(H)
   const per = H / blocks // output rows per block
-  const bands = groups.map((group, gi) => (gi === native ? null : rowBands(group.height, H, blocks)))
-  const upsampled = groups.map((_, gi) => gi).filter((gi) => gi !== native)
-  const bandWidth = upsampled.reduce((s, gi) => s + bands[gi]!.rows, 0) // Σk: source rows per block
-  const xMatrices = upsampled.map((gi) => (usesXMatrix(groups[gi].width, W) ? g.constant(interpolationMatrix(groups[gi].width, W), [W, groups[gi].width]) : null))
-  const yWeights = upsampled.length > 0 ? bandedYWeights(upsampled.map((gi) => bands[gi]!), H, blocks) : null // [H, Σk]
+  // Small int64 inputs (slice bounds, shapes), one initializer per distinct list: the same
+  // lists recur in every member and block.
+  const intConstants = new Map<string, OnnxValue>()
+  const ints = (values: readonly number[]): OnnxValue => {
+    const key = values.join(',')
+    let value = intConstants.get(key)
+    if (!value) intConstants.set(key, (value = g.constantInt64(values)))
+    return value
+  }
+  // The coarser groups: the source rows each block reads, and how x is upsampled.
+  const coarser = groups.flatMap((group, gi) => {
+    if (gi === native) return []
+    const xStep: XStep = usesXMatrix(group.width, W)
+      ? { kind: 'matrix', matrix: g.constant(interpolationMatrix(group.width, W), [W, group.width]) }
+      : group.width === W
+        ? { kind: 'none' }
+        : { kind: 'resize', scales: g.constant([1, W / group.width, 1, 1]), shape: ints([-1, group.width, 1, H1]) }
+    const band = rowBands(group.height, H, blocks)
+    return [{ gi, band, xStep }]
+  })
+  // The first-layer bias rides on the coarsest group's partial sums (see the header); -1: none.
+  const area = (gi: number): number => groups[gi].height * groups[gi].width
+  const coarsest = coarser.reduce((best, c) => (best < 0 || area(c.gi) < area(best) ? c.gi : best), -1)
+  const bandWidth = coarser.reduce((s, c) => s + c.band.rows, 0) // Σk: source rows per block
+  const yWeights = coarser.length > 0 ? bandedYWeights(coarser.map((c) => c.band), H, blocks) : null // [H, Σk]
   const yBlocks = Array.from({ length: blocks }, (_, b) => (yWeights ? g.constant(yWeights.subarray(b * per * bandWidth, (b + 1) * per * bandWidth), [per, bandWidth, 1, 1]) : null))
   // The mask-size features, block by block of rows ([N, per, W, C]; onnxruntime makes one Split of it).
   const nativeSource = native < 0 ? null : precision === 'int8' ? quantised[native][0] : features[native]
-  const nativeRows = nativeSource ? Array.from({ length: blocks }, (_, b) => g.slice(nativeSource, [b * per], [(b + 1) * per], [1])) : []
+  const nativeRows = nativeSource ? Array.from({ length: blocks }, (_, b) => g.slice(nativeSource, ints([b * per]), ints([(b + 1) * per]), ints([1]))) : []
 
   const logits: OnnxValue[] = []
   for (let m = 0; m < M; m++) {
-    const weights = groups.map((group) => groupWeights(params, dims, layout, group, m, 1)) // [C_g, H1]
-    const firstLayer = groups.map((group, gi) => (precision === 'int8' ? quantisedWeights(g, weights[gi], group.channels, H1) : g.constant(weights[gi], [group.channels, H1])))
-    const product = (x: OnnxValue, gi: number): OnnxValue => {
-      const w = firstLayer[gi]
-      return 'q' in w ? g.node('MatMulIntegerToFloat', [x, w.q, quantised[gi][1], w.scale, quantised[gi][2]], [], { elemType: 'float32', domain: 'com.microsoft' })[0] : g.matMul(x, w)
-    }
-    // The coarser groups' partial sums at native resolution ([N, h, w, H1]), bias on the coarsest.
-    const partials = groups.map((_, gi) => {
-      if (gi === native) return null
-      const part = product(precision === 'int8' ? quantised[gi][0] : features[gi], gi)
-      return gi === coarsest ? g.add(part, g.constant(params.b1.subarray(m * H1, (m + 1) * H1), [H1], `m${m}.l1.bias`)) : part
+    const productWith = (gi: number) => firstLayerProduct(g, groupWeights(params, dims, layout, groups[gi], m, 1), groups[gi].channels, H1, precision === 'int8' ? quantised[gi] : null)
+    const b1 = g.constant(params.b1.subarray(m * H1, (m + 1) * H1), [H1], `m${m}.l1.bias`)
+    // The coarser groups' partial sums at native resolution ([N, h, w, H1]).
+    const partials = coarser.map(({ gi }) => {
+      const part = productWith(gi)(precision === 'int8' ? quantised[gi][0] : features[gi])
+      return gi === coarsest ? g.add(part, b1) : part
     })
+    const nativeProduct = native < 0 ? null : productWith(native) // applied block by block
     const l2 = foldBatchNorm(params.w2.subarray(m * H1 * H2, (m + 1) * H1 * H2), params.b2.subarray(m * H2, (m + 1) * H2), bnSlice(params, 1, m, H1), H1, H2)
     const l2w = g.constant(l2.w, [H1, H2], `m${m}.l2.weight`)
     const l2b = g.constant(l2.b, [H2], `m${m}.l2.bias`)
@@ -115,24 +132,24 @@ export function buildInterpreterOnnx(params: EnsembleParams, dims: EnsembleDims,
 
     const blockLogits: OnnxValue[] = []
     for (let b = 0; b < blocks; b++) {
-      const sum = native >= 0 ? product(nativeRows[b], native) : null // [N, per, W, H1]
+      const sum = nativeProduct ? nativeProduct(nativeRows[b]) : null // [N, per, W, H1]
       let hidden1: OnnxValue // [N·per·W, H1]
       if (yBlocks[b]) {
-        // Per group: the source rows this block reads ([N, k, w, H1]), upsampled along x, as [N, k, 1, W·H1].
-        const pieces = upsampled.map((gi, i) => {
-          const { rows, start } = bands[gi]!
-          const picked = g.slice(partials[gi]!, [start[b]], [start[b] + rows], [1])
-          const width = groups[gi].width
-          const alongX = xMatrices[i] ? g.matMul(xMatrices[i]!, picked) : width === W ? picked : resizeAlongX(g, picked, width, W, H1)
+        // Per coarser group: the source rows this block reads ([N, k, w, H1]), upsampled along x, as [N, k, 1, W·H1].
+        const pieces = coarser.map(({ band, xStep }, i) => {
+          const start = band.start[b]
+          const picked = g.slice(partials[i], ints([start]), ints([start + band.rows]), ints([1]))
+          const alongX =
+            xStep.kind === 'matrix' ? g.matMul(xStep.matrix, picked) : xStep.kind === 'resize' ? g.resize(g.reshape(picked, xStep.shape), { mode: 'linear', scales: xStep.scales }) : picked
           // The batch dim stays the symbolic N (the Resize path flattens it), so that onnxruntime
           // can prove the convolution's output the size of `sum` and accumulate in place.
-          return g.declareShape(g.reshape(alongX, [-1, rows, 1, W * H1]), ['N', rows, 1, W * H1])
+          return g.declareShape(g.reshape(alongX, ints([-1, band.rows, 1, W * H1])), ['N', band.rows, 1, W * H1])
         })
         const x = pieces.length === 1 ? pieces[0] : g.concat(pieces, 1) // [N, Σk, 1, W·H1]
-        hidden1 = g.reshape(g.fusedConv(x, yBlocks[b]!, null, { sum: sum ? g.reshape(sum, [0, per, 1, W * H1]) : null, activation: 'Relu' }), [-1, H1])
-      } else hidden1 = g.relu(g.reshape(sum!, [-1, H1]))
+        hidden1 = g.reshape(g.fusedConv(x, yBlocks[b]!, null, { sum: sum ? g.reshape(sum, ints([0, per, 1, W * H1])) : null, activation: 'Relu' }), ints([-1, H1]))
+      } else hidden1 = g.relu(g.add(g.reshape(sum!, ints([-1, H1])), b1)) // every map at mask size: the bias goes here
       const hidden2 = g.relu(g.gemm(hidden1, l2w, l2b))
-      blockLogits.push(g.reshape(g.gemm(hidden2, l3w, l3b), [-1, per, W, K]))
+      blockLogits.push(g.reshape(g.gemm(hidden2, l3w, l3b), ints([-1, per, W, K])))
     }
     logits.push(g.reshape(blockLogits.length === 1 ? blockLogits[0] : g.concat(blockLogits, 1), [-1, 1, H, W, K]))
   }
@@ -221,15 +238,6 @@ function usesXMatrix(w: number, W: number): boolean {
   return w * 8 <= W || W % w !== 0
 }
 
-/**
- * Bilinear upsampling along x of [N, rows, w, C] to [N·rows, W, 1, C]: shaped so that onnxruntime
- * takes its channels-last Resize (scales [1, s, 1, 1]); with scales [1, 1, s, 1] it would take the
- * NCHW path, ~4× slower per value.
- */
-function resizeAlongX(g: OnnxBuilder, x: OnnxValue, w: number, W: number, C: number): OnnxValue {
-  return g.resize(g.reshape(x, [-1, w, 1, C]), { mode: 'linear', scales: [1, W / w, 1, 1] })
-}
-
 /** Bilinear (align_corners = false) upsampling from `inSize` to `outSize` samples as a dense [outSize, inSize] matrix. */
 export function interpolationMatrix(inSize: number, outSize: number): Float32Array {
   const taps = axisTaps(inSize, outSize)
@@ -275,8 +283,25 @@ export function foldBatchNorm(w: Float32Array, b: Float32Array, bn: BatchNormPar
   return { w: wOut, b: Float32Array.from(bias) }
 }
 
-/** w [C, n] as 7-bit integers with one scale per output column (see INT8_WEIGHT_MAX), for MatMulIntegerToFloat. */
-function quantisedWeights(g: OnnxBuilder, w: Float32Array, C: number, n: number): { q: OnnxValue; scale: OnnxValue } {
+/**
+ * How a coarser group's partial sums [N, rows, w, H1] are upsampled along x (see usesXMatrix):
+ * not at all (w = W), by a dense [W, w] matrix, or by a bilinear Resize of them reshaped to
+ * [N·rows, w, 1, H1] with scales [1, W/w, 1, 1], the shape for which onnxruntime takes its
+ * channels-last path (with scales [1, 1, s, 1] it takes the NCHW one, ~4× slower per value).
+ */
+type XStep = { kind: 'none' } | { kind: 'matrix'; matrix: OnnxValue } | { kind: 'resize'; scales: OnnxValue; shape: OnnxValue }
+
+/**
+ * x ↦ x·w for first-layer weights w [C, n] (one initializer, however often it is applied): a
+ * MatMul, or with `quantised` (the input's DynamicQuantizeLinear outputs: value, scale, zero
+ * point) a MatMulIntegerToFloat with w as 7-bit integers, one scale per output column (see
+ * INT8_WEIGHT_MAX).
+ */
+function firstLayerProduct(g: OnnxBuilder, w: Float32Array, C: number, n: number, quantised: OnnxValue[] | null): (x: OnnxValue) => OnnxValue {
+  if (!quantised) {
+    const weight = g.constant(w, [C, n])
+    return (x) => g.matMul(x, weight)
+  }
   const q = new Int8Array(C * n)
   const scale = new Float32Array(n)
   for (let j = 0; j < n; j++) {
@@ -285,5 +310,8 @@ function quantisedWeights(g: OnnxBuilder, w: Float32Array, C: number, n: number)
     scale[j] = max > 0 ? max / INT8_WEIGHT_MAX : 1
     for (let c = 0; c < C; c++) q[c * n + j] = Math.round(w[c * n + j] / scale[j])
   }
-  return { q: g.initializer(q, [C, n]), scale: g.constant(scale) }
+  const weight = g.initializer(q, [C, n])
+  const weightScale = g.constant(scale)
+  const [, xScale, xZeroPoint] = quantised
+  return (x) => g.node('MatMulIntegerToFloat', [x, weight, xScale, weightScale, xZeroPoint], [], { elemType: 'float32', domain: 'com.microsoft' })[0]
 }

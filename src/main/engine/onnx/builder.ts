@@ -478,7 +478,7 @@ export class OnnxBuilder {
     return this.op('Concat', values, [attr.int('axis', axis)], options)
   }
   /** Slice [starts, ends) along `axes` (default: the first starts.length axes) with `steps` (default 1). */
-  slice(x: OnnxValue, starts: IntList, ends: IntList, axes?: IntList, steps?: IntList, options?: OpOptions): OnnxValue {
+  slice(x: OnnxValue, starts: IntList | OnnxValue, ends: IntList | OnnxValue, axes?: IntList | OnnxValue, steps?: IntList | OnnxValue, options?: OpOptions): OnnxValue {
     return this.op(
       'Slice',
       [x, this.ints(starts), this.ints(ends), axes ? this.ints(axes) : null, steps ? this.ints(steps) : null],
