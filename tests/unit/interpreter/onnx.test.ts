@@ -133,7 +133,10 @@ describe('ONNX export', () => {
       })
       const run = async (precision: 'fp32' | 'int8') => {
         const bytes = buildInterpreterOnnx(params, dims, blockLayout, { precision, probs: precision === 'fp32' })
-        expect(inspectOnnx(bytes).opTypes).not.toContain('Sum')
+        const { opTypes } = inspectOnnx(bytes)
+        expect(opTypes).not.toContain('Sum')
+        // upsampled maps are added by the fused convolution
+        expect(opTypes.includes('com.microsoft:FusedConv')).toBe(blockLayout.maps.some((m) => m.height !== blockLayout.height || m.width !== blockLayout.width))
         const session = await ort.InferenceSession.create(Buffer.from(bytes))
         const out = await session.run(feeds)
         await session.release()
