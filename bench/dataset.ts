@@ -1,6 +1,7 @@
 // Dataset generation throughput: samples/s end to end and per stage, and peak RSS.
 //
-// Run: npx tsx bench/dataset.ts [--count N] [--anchor-count N]   → prints, writes bench/results/dataset.json
+// Run: npx tsx bench/dataset.ts [--count N] [--demo-count N] [--anchor-count N]
+//      → prints, writes bench/results/dataset.json
 // Every row carries the load average before/after and the process's CPU seconds per sample:
 // on a shared machine the wall-clock figures move with the other jobs' load. The anchor runs
 // default to 64 samples (~30 s each): on the shared dev VM the speed of the same code swings by
@@ -8,6 +9,9 @@
 // back to back; 96-sample runs stayed within 2.13–2.27.
 //
 //  (a) renderer: the built-in face renderer at 256², RGB + NIR, exact masks (no interpreter).
+//  (a′) demo generator: resources/demo-generator (64², RGB + NIR + 9 feature maps, D = 512)
+//      through a random-init 10-member interpreter export with the 12 face classes: the whole
+//      loop as a user of the shipped demo runs it, the generator's own cost included.
 //  (b) anchor scale: synthetic 256² BiFaceGAN feature maps (14 maps, D = 4992: 512×8 at
 //      4,4,8,8,16,16,32,32; 256,256 at 64; 128,128 at 128; 64,64 at 256) through the style
 //      interpreter's ONNX export (engine/interpreter/onnxExport.ts, mask + uncertainty only)
@@ -19,14 +23,16 @@
 //      uncertainty drop.
 //      Run twice: the exact fp32 export (the default) and the opt-in int8 first layer, and the
 //      number of pixels whose voted class differs between the two is reported.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { createHash } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { render, sampleParams } from '../src/main/engine/render'
 import { mulberry32 } from '../src/main/engine/random/mulberry32'
 import { makeDataset, RendererSource, GroundTruthPredictor, type SampleSource, type SourceSample, type DatasetSummary } from '../src/main/engine/dataset'
-import { OnnxInterpreterPredictor } from '../src/main/engine/dataset/onnx'
+import { OnnxGeneratorSource, OnnxInterpreterPredictor } from '../src/main/engine/dataset/onnx'
+import { loadManifest } from '../src/shared/generator'
 import { FACE_CLASSES, OCULAR_CLASSES } from '../src/shared/faceClasses'
 import { bifaceganLayout, featureDim, type FeatureLayout } from '../src/main/engine/interpreter/layout'
 import { dimsFor, initParams } from '../src/main/engine/interpreter/model'
@@ -147,6 +153,32 @@ async function main() {
       })
     )
     results.push(figures('renderer 256², rgb+nir, exact masks', count, renderer))
+
+    // (a′) demo generator
+    const demoDir = join(import.meta.dirname, '..', 'resources', 'demo-generator')
+    const loaded = loadManifest(readFileSync(join(demoDir, 'generator.json'), 'utf8'))
+    if (!loaded.ok) throw new Error(`resources/demo-generator/generator.json: ${loaded.error}`)
+    const demoOnnx = readFileSync(join(demoDir, 'generator.onnx'))
+    const demoSource = await OnnxGeneratorSource.open({ onnx: demoOnnx, manifest: loaded.manifest, sha256: createHash('sha256').update(demoOnnx).digest('hex') })
+    try {
+      const first = await demoSource.sample(0)
+      const size = demoSource.size
+      const demoLayout: FeatureLayout = { height: size, width: size, maps: Object.entries(first.features!).map(([name, f]) => ({ name, channels: f.shape[1], height: f.shape[2], width: f.shape[3] })) }
+      const demoDims = dimsFor(demoLayout, FACE_CLASSES.length, 10)
+      const demoPath = join(root, 'interpreter-demo.onnx')
+      await writeFile(demoPath, buildInterpreterOnnx(initParams(demoDims, 1), demoDims, demoLayout, { probs: false }))
+      const demoPredictor = await OnnxInterpreterPredictor.open(demoPath, `random 10-member ensemble, D = ${featureDim(demoLayout)}, K = ${FACE_CLASSES.length}`)
+      await demoPredictor.predict(first) // the sessions' warm-up run
+      const demoCount = arg('--demo-count', 64)
+      peakRss = 0
+      const demo = await measured(() =>
+        makeDataset({ outDir: join(root, 'demo'), name: 'bench-demo', source: demoSource, predictor: demoPredictor, classes: FACE_CLASSES.map((c) => ({ ...c })), seedStart: 0, count: demoCount, filter: { dropFraction: 0.1 } })
+      )
+      results.push(figures(`demo generator ${size}², D = ${featureDim(demoLayout)}, 10 members, K = ${FACE_CLASSES.length} (generator included)`, demoCount, demo, { sessions: demoPredictor.concurrency }, demoPredictor.concurrency))
+      await demoPredictor.release()
+    } finally {
+      await demoSource.release()
+    }
 
     // (b) anchor scale
     const layout = bifaceganLayout()

@@ -22,7 +22,7 @@ export const MakeDatasetParamsSchema = z.object({
   /**
    * The interpreter's first-layer arithmetic. 'fp32' runs the run's export as trained: the exact
    * ensemble vote. 'int8' (a training run id only) quantises the first layer (onnxExport.ts
-   * precision 'int8'): faster on CPU (anchor scale: ~2.2 instead of ~1.7 samples/s), and on a
+   * precision 'int8'): faster on CPU (anchor scale: 2.0–2.3 instead of ~1.7 samples/s), and on a
    * trained anchor-scale ensemble 0.04 % of voted pixels differ from fp32, at the same pixel error
    * (docs/interpreter.md).
    */
