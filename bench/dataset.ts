@@ -24,7 +24,6 @@
 //      Run twice: the exact fp32 export (the default) and the opt-in int8 first layer, and the
 //      number of pixels whose voted class differs between the two is reported.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { createHash } from 'node:crypto'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { cpus, loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -33,6 +32,7 @@ import { mulberry32 } from '../src/main/engine/random/mulberry32'
 import { makeDataset, RendererSource, GroundTruthPredictor, type SampleSource, type SourceSample, type DatasetSummary } from '../src/main/engine/dataset'
 import { OnnxGeneratorSource, OnnxInterpreterPredictor } from '../src/main/engine/dataset/onnx'
 import { loadManifest } from '../src/shared/generator'
+import { demoGeneratorFiles, sha256Hex } from '../src/main/services/generatorStore'
 import { FACE_CLASSES, OCULAR_CLASSES } from '../src/shared/faceClasses'
 import { bifaceganLayout, featureDim, type FeatureLayout } from '../src/main/engine/interpreter/layout'
 import { dimsFor, initParams } from '../src/main/engine/interpreter/model'
@@ -155,11 +155,12 @@ async function main() {
     results.push(figures('renderer 256², rgb+nir, exact masks', count, renderer))
 
     // (a′) demo generator
-    const demoDir = join(import.meta.dirname, '..', 'resources', 'demo-generator')
-    const loaded = loadManifest(readFileSync(join(demoDir, 'generator.json'), 'utf8'))
-    if (!loaded.ok) throw new Error(`resources/demo-generator/generator.json: ${loaded.error}`)
-    const demoOnnx = readFileSync(join(demoDir, 'generator.onnx'))
-    const demoSource = await OnnxGeneratorSource.open({ onnx: demoOnnx, manifest: loaded.manifest, sha256: createHash('sha256').update(demoOnnx).digest('hex') })
+    const demoFiles = demoGeneratorFiles()
+    if (!demoFiles) throw new Error('the demo generator is not installed (resources/demo-generator)')
+    const loaded = loadManifest(readFileSync(demoFiles.manifest, 'utf8'))
+    if (!loaded.ok) throw new Error(`${demoFiles.manifest}: ${loaded.error}`)
+    const demoOnnx = readFileSync(demoFiles.onnx)
+    const demoSource = await OnnxGeneratorSource.open({ onnx: demoOnnx, manifest: loaded.manifest, sha256: sha256Hex(demoOnnx) })
     try {
       const first = await demoSource.sample(0)
       const size = demoSource.size
