@@ -40,7 +40,8 @@ beforeEach(async () => {
 })
 afterEach(async () => {
   manager.shutdown()
-  await rm(dir, { recursive: true, force: true })
+  // A killed worker's exit is still being recorded (jobs.json, logs) as the folder goes.
+  await rm(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 })
 })
 
 describe('JobManager', () => {
