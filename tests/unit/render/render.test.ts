@@ -79,6 +79,19 @@ describe('render', () => {
     for (const m of MODALITIES) expect(all[m], m).toBeDefined()
   })
 
+  it('gives each output the same bytes alone as with all the others', () => {
+    // the outputs are written in one pass over the pixels, each only where it was asked for
+    for (const mode of ['face', 'ocular'] as const) {
+      const params = sampleParams(21)
+      const all = render(params, { size: 72, mode })
+      for (const m of MODALITIES) {
+        const alone = render(params, { size: 72, mode, modalities: [m] })
+        expect(Buffer.from(alone[m]!).equals(Buffer.from(all[m]!)), `${mode} ${m}`).toBe(true)
+        for (const other of MODALITIES) if (other !== m) expect(alone[other], `${mode} ${m} alone: ${other}`).toBeUndefined()
+      }
+    }
+  })
+
   it('writes only documented class ids, with no blended values in masks', () => {
     const ids = new Set(FACE_CLASSES.map((c) => c.id))
     const seen = new Set<number>()
