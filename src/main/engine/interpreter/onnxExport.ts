@@ -110,7 +110,9 @@ export function buildInterpreterOnnx(params: EnsembleParams, dims: EnsembleDims,
   const yWeights = coarser.length > 0 ? bandedYWeights(coarser.map((c) => c.band), H, blocks) : null // [H, Σk]
   const yBlocks = Array.from({ length: blocks }, (_, b) => (yWeights ? g.constant(yWeights.subarray(b * per * bandWidth, (b + 1) * per * bandWidth), [per, bandWidth, 1, 1]) : null))
   // The mask-size features, block by block of rows ([N, per, W, C]; onnxruntime makes one Split of it).
-  const nativeSource = native < 0 ? null : precision === 'int8' ? quantised[native][0] : features[native]
+  // What a group's first-layer product reads: its features, or their DynamicQuantizeLinear'd values at int8.
+  const sourceOf = (gi: number): OnnxValue => (precision === 'int8' ? quantised[gi][0] : features[gi])
+  const nativeSource = native < 0 ? null : sourceOf(native)
   const nativeRows = nativeSource ? Array.from({ length: blocks }, (_, b) => g.slice(nativeSource, ints([b * per]), ints([(b + 1) * per]), ints([1]))) : []
 
   const logits: OnnxValue[] = []
@@ -119,7 +121,7 @@ export function buildInterpreterOnnx(params: EnsembleParams, dims: EnsembleDims,
     const b1 = g.constant(params.b1.subarray(m * H1, (m + 1) * H1), [H1], `m${m}.l1.bias`)
     // The coarser groups' partial sums at native resolution ([N, h, w, H1]).
     const partials = coarser.map(({ gi }) => {
-      const part = productWith(gi)(precision === 'int8' ? quantised[gi][0] : features[gi])
+      const part = productWith(gi)(sourceOf(gi))
       return gi === coarsest ? g.add(part, b1) : part
     })
     const nativeProduct = native < 0 ? null : productWith(native) // applied block by block
